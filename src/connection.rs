@@ -1,0 +1,399 @@
+//! Connection lifecycle: one actor task per socket.
+//!
+//! LiteCore's factory callbacks (`write`, `completedReceive`, `requestClose`, …) never touch the
+//! connection directly: they push a [`Command`] into the socket's queue and return at once. The
+//! actor is the only code that calls back into LiteCore for its socket, so those calls are
+//! serialized without a lock and a synchronous `requestClose` from inside `closeRequested` cannot
+//! deadlock. The actor ends by handing its [`LiteCoreSocket`] to `closed`, which consumes it:
+//! the type system makes "exactly one `closed`, nothing after it" hold on every path.
+
+use crate::error::{close_code, NetworkCode, Stage, TransportError};
+use crate::options::Options;
+use crate::{lcws_log, log::Level, runtime};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+/// LiteCore's own connect timeout; the transport gives up at the same moment.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The LiteCore side of one socket, as the actor sees it. Implemented by the FFI layer over the
+/// host table (and by fakes in tests).
+pub trait LiteCoreSocket: Send + 'static {
+    fn got_http_response(&mut self, status: i32, headers_fleece: &[u8]);
+    fn opened(&mut self);
+    fn close_requested(&mut self, status: i32, message: &[u8]);
+    fn completed_write(&mut self, byte_count: usize);
+    fn received(&mut self, data: &[u8]);
+    /// Reports the end of the socket (`None` = clean close) and drops the transport's reference
+    /// to it. Consumes `self`: nothing can reach the socket afterwards.
+    fn closed(self: Box<Self>, error: Option<&TransportError>);
+}
+
+/// A message LiteCore handed to `write`; dropping it releases LiteCore's buffer.
+pub trait WriteBuffer: AsRef<[u8]> + Send + 'static {}
+
+/// Work a factory callback hands to the socket's actor.
+pub enum Command {
+    Write(Box<dyn WriteBuffer>),
+    CompletedReceive(usize),
+    RequestClose { status: i32, message: String },
+    /// Stop now with this error (library shutdown, refused calls).
+    Abort(TransportError),
+}
+
+/// Where to connect: a copy of LiteCore's `C4Address`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+}
+
+impl Address {
+    pub fn is_tls(&self) -> bool {
+        self.scheme.eq_ignore_ascii_case("wss")
+    }
+
+    /// Checks what LiteCore guarantees, so a binding that passes garbage gets a clear error.
+    pub fn validate(&self) -> Result<(), TransportError> {
+        let bad = |what: &str| TransportError::network(NetworkCode::InvalidUrl, what.to_string());
+        if !self.scheme.eq_ignore_ascii_case("ws") && !self.scheme.eq_ignore_ascii_case("wss") {
+            return Err(bad(&format!(
+                "unsupported URL scheme {:?} (expected ws or wss)",
+                self.scheme
+            )));
+        }
+        if self.host.is_empty() {
+            return Err(bad("the address has no host name"));
+        }
+        if self.host.bytes().any(|b| b <= b' ' || b == b'/' || b == 0x7f) {
+            return Err(bad(&format!("invalid host name {:?}", self.host)));
+        }
+        if self.port == 0 {
+            return Err(bad("the address has port 0"));
+        }
+        if !self.path.starts_with('/') || self.path.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err(bad(&format!("invalid request path {:?}", self.path)));
+        }
+        Ok(())
+    }
+}
+
+/// What the factory stores as the socket's native handle.
+pub struct SocketHandle {
+    pub id: u64,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl SocketHandle {
+    /// Queues work for the actor. After the actor ended the command is dropped, which releases
+    /// any buffer it holds.
+    pub fn send(&self, command: Command) {
+        if let Err(mpsc::error::SendError(command)) = self.commands.send(command) {
+            if let Command::Write(_) = command {
+                lcws_log!(Level::Debug, Some(self.id), "write after close: buffer released unsent");
+            }
+        }
+    }
+}
+
+// Live sockets, so that shutdown can stop them all and wait for their `closed`.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static LIVE: Mutex<Option<HashMap<u64, mpsc::UnboundedSender<Command>>>> = Mutex::new(None);
+static LIVE_CHANGED: Condvar = Condvar::new();
+
+fn live() -> std::sync::MutexGuard<'static, Option<HashMap<u64, mpsc::UnboundedSender<Command>>>> {
+    LIVE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Number of sockets whose `closed` has not been reported yet.
+pub fn live_count() -> usize {
+    live().as_ref().map_or(0, HashMap::len)
+}
+
+fn unregister(id: u64) {
+    let mut guard = live();
+    if let Some(map) = guard.as_mut() {
+        map.remove(&id);
+    }
+    LIVE_CHANGED.notify_all();
+}
+
+/// Allocates the next socket id (ids appear in log lines).
+pub fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A socket whose handle exists but whose actor has not started yet.
+pub struct Pending {
+    id: u64,
+    commands: mpsc::UnboundedSender<Command>,
+    queue: mpsc::UnboundedReceiver<Command>,
+}
+
+/// Creates the socket's command queue and handle. The FFI stores the handle as the socket's
+/// native handle *before* the actor starts, because the actor may finish (and LiteCore dispose
+/// the socket) at any moment after [`Pending::spawn`].
+pub fn prepare(id: u64) -> (SocketHandle, Pending) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let handle = SocketHandle { id, commands: tx.clone() };
+    (handle, Pending { id, commands: tx, queue: rx })
+}
+
+impl Pending {
+    /// Starts the actor on the runtime. `setup` is the outcome of copying the address and
+    /// parsing the options during `open`: on error the actor reports it through `closed` (never
+    /// synchronously inside `open`). Fails only when the runtime cannot start; the caller then
+    /// gets the LiteCore side back to report the error itself.
+    pub fn spawn(
+        self,
+        host: Box<dyn LiteCoreSocket>,
+        setup: Result<(Address, Options), TransportError>,
+    ) -> Result<(), (Box<dyn LiteCoreSocket>, TransportError)> {
+        let runtime = match runtime::handle() {
+            Ok(h) => h,
+            Err(e) => {
+                let err = TransportError::litecore(
+                    crate::error::LiteCoreCode::Unsupported,
+                    format!("litecore-ws {e}"),
+                );
+                return Err((host, err));
+            }
+        };
+        live().get_or_insert_with(HashMap::new).insert(self.id, self.commands);
+        runtime.spawn(run(self.id, host, setup, self.queue));
+        Ok(())
+    }
+}
+
+/// The actor: connect, run, and report exactly one `closed`.
+async fn run(
+    id: u64,
+    host: Box<dyn LiteCoreSocket>,
+    setup: Result<(Address, Options), TransportError>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
+    let started = Instant::now();
+    let outcome = match setup {
+        Err(e) => Err(e),
+        Ok((address, options)) => {
+            lcws_log!(
+                Level::Info,
+                Some(id),
+                "connecting to {}://{}:{}{} options={:?}",
+                address.scheme,
+                address.host,
+                address.port,
+                address.path,
+                options
+            );
+            connect_phase(id, &address, &options, &mut commands).await
+        }
+    };
+    let result: Option<TransportError> = match outcome {
+        Err(e) => Some(e),
+        Ok(None) => None,
+        Ok(Some(_stream)) => Some(TransportError::litecore(
+            crate::error::LiteCoreCode::Unimplemented,
+            "TCP connected, but this build of litecore-ws has no WebSocket layer yet",
+        )),
+    };
+    match &result {
+        None => lcws_log!(Level::Info, Some(id), "closed cleanly after {:?}", started.elapsed()),
+        Some(e) => lcws_log!(Level::Warning, Some(id), "closed with error {e}"),
+    }
+    // Anything still queued (writes LiteCore sent meanwhile) is dropped below, releasing buffers.
+    host.closed(result.as_ref());
+    commands.close();
+    while commands.try_recv().is_ok() {}
+    unregister(id);
+}
+
+/// Resolves and connects, while watching the command queue so that `requestClose` aborts the
+/// attempt at once. `Ok(None)`: LiteCore asked to close cleanly before the connection opened.
+async fn connect_phase(
+    id: u64,
+    address: &Address,
+    options: &Options,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+) -> Result<Option<TcpStream>, TransportError> {
+    let _ = options;
+    let connect = tokio::time::timeout(CONNECT_TIMEOUT, connect_tcp(id, address));
+    tokio::pin!(connect);
+    loop {
+        tokio::select! {
+            result = &mut connect => {
+                return match result {
+                    Ok(r) => r.map(Some),
+                    Err(_) => Err(TransportError::network(
+                        NetworkCode::Timeout,
+                        format!("connecting to {}:{} timed out after {:?}", address.host, address.port, CONNECT_TIMEOUT),
+                    )),
+                };
+            }
+            command = commands.recv() => match command {
+                Some(Command::RequestClose { status, message }) => {
+                    lcws_log!(Level::Info, Some(id), "close requested ({status}) while connecting: aborting");
+                    return close_before_open(status, &message).map(|()| None);
+                }
+                Some(Command::Abort(e)) => return Err(e),
+                Some(Command::Write(_)) => {
+                    lcws_log!(Level::Warning, Some(id), "write before the socket opened: dropped");
+                }
+                Some(Command::CompletedReceive(_)) => {}
+                // Every sender is gone: the handle was disposed. Nobody is listening any more.
+                None => return Err(TransportError::network(NetworkCode::ConnectionAborted, "socket disposed while connecting")),
+            }
+        }
+    }
+}
+
+/// The result `closed` reports when LiteCore's `requestClose` arrives before the socket opened.
+/// A normal stop (1000/1001) is a clean close; LiteCore's connect timeout (504) is a Network
+/// timeout; anything else is passed on in the WebSocket domain.
+pub fn close_before_open(status: i32, message: &str) -> Result<(), TransportError> {
+    match status {
+        close_code::NORMAL | close_code::GOING_AWAY => Ok(()),
+        504 => Err(TransportError::network(
+            NetworkCode::Timeout,
+            if message.is_empty() { "connect timed out" } else { message },
+        )),
+        _ => Err(TransportError::websocket(
+            status,
+            if message.is_empty() {
+                "closed before the connection opened".to_string()
+            } else {
+                message.to_string()
+            },
+        )),
+    }
+}
+
+/// DNS, then TCP to each resolved address in turn.
+async fn connect_tcp(id: u64, address: &Address) -> Result<TcpStream, TransportError> {
+    let addrs = resolve(&address.host, address.port).await?;
+    let mut last_err = None;
+    for addr in &addrs {
+        lcws_log!(Level::Verbose, Some(id), "TCP connect to {addr}");
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                // BLIP frames are small and latency-sensitive.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last_err = Some((addr, e)),
+        }
+    }
+    let (addr, e) = last_err.expect("resolve returns at least one address");
+    Err(TransportError::from_io(&e, Stage::Connect, &format!("connect to {addr}")))
+}
+
+async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, TransportError> {
+    // IP literals need no lookup (LiteCore passes IPv6 without brackets).
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    match tokio::net::lookup_host((host, port)).await {
+        Ok(iter) => {
+            let addrs: Vec<SocketAddr> = iter.collect();
+            if addrs.is_empty() {
+                Err(TransportError::network(
+                    NetworkCode::UnknownHost,
+                    format!("no addresses found for host {host:?}"),
+                ))
+            } else {
+                Ok(addrs)
+            }
+        }
+        Err(e) => Err(dns_error(host, &e)),
+    }
+}
+
+/// getaddrinfo's answers reach us only as text through std; "no such name" is permanent for this
+/// name (UnknownHost), anything else (no DNS server, temporary failure) is a DNS failure.
+fn dns_error(host: &str, e: &std::io::Error) -> TransportError {
+    let text = e.to_string();
+    let unknown = ["Name or service not known", "No address associated", "nodename nor servname", "not known"]
+        .iter()
+        .any(|s| text.contains(s));
+    let code = if unknown { NetworkCode::UnknownHost } else { NetworkCode::DnsFailure };
+    TransportError::network(code, format!("DNS lookup of {host:?} failed: {text}"))
+}
+
+/// Stops every live socket with `error` and waits up to `grace` for their `closed` calls.
+/// Returns the number still alive when the wait ended.
+pub fn abort_all(error: &TransportError, grace: Duration) -> usize {
+    let deadline = Instant::now() + grace;
+    let mut guard = live();
+    if let Some(map) = guard.as_ref() {
+        for tx in map.values() {
+            let _ = tx.send(Command::Abort(error.clone()));
+        }
+    }
+    loop {
+        let remaining = guard.as_ref().map_or(0, HashMap::len);
+        let now = Instant::now();
+        if remaining == 0 || now >= deadline {
+            return remaining;
+        }
+        guard = LIVE_CHANGED
+            .wait_timeout(guard, deadline - now)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(scheme: &str, host: &str, port: u16, path: &str) -> Address {
+        Address {
+            scheme: scheme.into(),
+            host: host.into(),
+            port,
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn address_validation() {
+        assert!(addr("ws", "localhost", 4984, "/db/_blipsync").validate().is_ok());
+        assert!(addr("WSS", "::1", 443, "/db/_blipsync?x=1").validate().is_ok());
+        for bad in [
+            addr("http", "h", 80, "/"),
+            addr("ws", "", 80, "/"),
+            addr("ws", "h h", 80, "/"),
+            addr("ws", "h", 0, "/"),
+            addr("ws", "h", 80, "db"),
+            addr("ws", "h", 80, "/a\r\nX: y"),
+        ] {
+            let e = bad.validate().unwrap_err();
+            assert_eq!(e.code, NetworkCode::InvalidUrl as i32, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn close_before_open_mapping() {
+        assert_eq!(close_before_open(1000, ""), Ok(()));
+        assert_eq!(close_before_open(1001, "bye"), Ok(()));
+        let e = close_before_open(504, "Timed out").unwrap_err();
+        assert_eq!((e.domain, e.code, e.message.as_str()), (crate::error::Domain::Network, 3, "Timed out"));
+        let e = close_before_open(4002, "").unwrap_err();
+        assert_eq!((e.domain, e.code), (crate::error::Domain::WebSocket, 4002));
+    }
+
+    #[test]
+    fn dns_error_classification() {
+        let e = dns_error("nope.invalid", &std::io::Error::other("failed to lookup address information: Name or service not known"));
+        assert_eq!(e.code, NetworkCode::UnknownHost as i32);
+        let e = dns_error("x", &std::io::Error::other("Temporary failure in name resolution"));
+        assert_eq!(e.code, NetworkCode::DnsFailure as i32);
+    }
+}

@@ -1,0 +1,251 @@
+//! How a socket ends, in LiteCore's terms.
+//!
+//! Every failure becomes a [`TransportError`]: a C4Error domain, a code and a message. The codes
+//! decide whether LiteCore's replicator retries (`C4Error::mayBeTransient` /
+//! `mayBeNetworkDependent`), so the mapping here follows the socket contract (section 11):
+//! Network-domain codes are preferred over POSIX errno values, which differ across platforms.
+
+use std::fmt;
+use std::io;
+
+/// `C4ErrorDomain` values used by a transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Domain {
+    LiteCore = 1,
+    Posix = 2,
+    Network = 5,
+    WebSocket = 6,
+}
+
+/// `C4NetworkErrorCode` (domain 5). 16–26 exist from LiteCore 3.0, 27 from 3.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum NetworkCode {
+    DnsFailure = 1,
+    UnknownHost = 2,
+    Timeout = 3,
+    InvalidUrl = 4,
+    TooManyRedirects = 5,
+    TlsHandshakeFailed = 6,
+    TlsCertExpired = 7,
+    TlsCertUntrusted = 8,
+    TlsCertRequiredByPeer = 9,
+    TlsCertRejectedByPeer = 10,
+    TlsCertUnknownRoot = 11,
+    InvalidRedirect = 12,
+    Unknown = 13,
+    TlsCertRevoked = 14,
+    TlsCertNameMismatch = 15,
+    NetworkReset = 16,
+    ConnectionAborted = 17,
+    ConnectionReset = 18,
+    ConnectionRefused = 19,
+    NetworkDown = 20,
+    NetworkUnreachable = 21,
+    NotConnected = 22,
+    HostDown = 23,
+    HostUnreachable = 24,
+    AddressNotAvailable = 25,
+    BrokenPipe = 26,
+    UnknownInterface = 27,
+}
+
+/// LiteCore-domain codes a transport reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum LiteCoreCode {
+    Unimplemented = 2,
+    InvalidParameter = 9,
+    Unsupported = 19,
+    RemoteError = 26,
+}
+
+/// WebSocket close codes (domain 6) that the transport itself produces.
+pub mod close_code {
+    pub const NORMAL: i32 = 1000;
+    pub const GOING_AWAY: i32 = 1001;
+    pub const PROTOCOL_ERROR: i32 = 1002;
+    pub const NO_CODE: i32 = 1005;
+    pub const ABNORMAL: i32 = 1006;
+    pub const BAD_MESSAGE_FORMAT: i32 = 1007;
+    pub const POLICY_ERROR: i32 = 1008;
+    pub const MESSAGE_TOO_BIG: i32 = 1009;
+    pub const CANT_FULFILL: i32 = 1011;
+}
+
+/// Where in the connection a failure happened; the same I/O error means different things
+/// before and after the WebSocket opened (a reset while open is an abnormal close).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Connect,
+    Handshake,
+    Open,
+}
+
+/// Why a socket ended: what `c4socket_closed` receives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportError {
+    pub domain: Domain,
+    pub code: i32,
+    pub message: String,
+}
+
+impl TransportError {
+    pub fn new(domain: Domain, code: i32, message: impl Into<String>) -> Self {
+        TransportError {
+            domain,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn network(code: NetworkCode, message: impl Into<String>) -> Self {
+        Self::new(Domain::Network, code as i32, message)
+    }
+
+    pub fn litecore(code: LiteCoreCode, message: impl Into<String>) -> Self {
+        Self::new(Domain::LiteCore, code as i32, message)
+    }
+
+    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::litecore(LiteCoreCode::InvalidParameter, message)
+    }
+
+    /// A WebSocket close code or an HTTP status (300–599).
+    pub fn websocket(code: i32, message: impl Into<String>) -> Self {
+        Self::new(Domain::WebSocket, code, message)
+    }
+
+    /// Maps an OS-level I/O error. `what` says what was being done ("connect to 127.0.0.1:80").
+    pub fn from_io(err: &io::Error, stage: Stage, what: &str) -> Self {
+        let message = format!("{what}: {err}");
+        let code = match io_network_code(err) {
+            Some(code) => code,
+            None => return Self::network(NetworkCode::Unknown, message),
+        };
+        // Once the WebSocket is open, losing TCP without a Close frame is an abnormal close
+        // (1006, transient). A plain EPIPE/BrokenPipe would not be retried by LiteCore.
+        if stage == Stage::Open
+            && matches!(
+                code,
+                NetworkCode::ConnectionReset
+                    | NetworkCode::BrokenPipe
+                    | NetworkCode::ConnectionAborted
+                    | NetworkCode::NotConnected
+            )
+        {
+            return Self::websocket(close_code::ABNORMAL, message);
+        }
+        Self::network(code, message)
+    }
+}
+
+/// The Network-domain code for an I/O error, by kind and then by errno.
+fn io_network_code(err: &io::Error) -> Option<NetworkCode> {
+    use io::ErrorKind as K;
+    let by_kind = match err.kind() {
+        K::ConnectionRefused => Some(NetworkCode::ConnectionRefused),
+        K::ConnectionReset => Some(NetworkCode::ConnectionReset),
+        K::ConnectionAborted => Some(NetworkCode::ConnectionAborted),
+        K::TimedOut => Some(NetworkCode::Timeout),
+        K::NotConnected => Some(NetworkCode::NotConnected),
+        K::AddrNotAvailable => Some(NetworkCode::AddressNotAvailable),
+        K::BrokenPipe => Some(NetworkCode::BrokenPipe),
+        K::UnexpectedEof => Some(NetworkCode::ConnectionReset),
+        K::NetworkUnreachable => Some(NetworkCode::NetworkUnreachable),
+        K::HostUnreachable => Some(NetworkCode::HostUnreachable),
+        K::NetworkDown => Some(NetworkCode::NetworkDown),
+        _ => None,
+    };
+    by_kind.or_else(|| match err.raw_os_error()? {
+        libc::ENETRESET => Some(NetworkCode::NetworkReset),
+        libc::EHOSTDOWN => Some(NetworkCode::HostDown),
+        libc::EHOSTUNREACH => Some(NetworkCode::HostUnreachable),
+        libc::ENETUNREACH => Some(NetworkCode::NetworkUnreachable),
+        libc::ENETDOWN => Some(NetworkCode::NetworkDown),
+        libc::ENODEV => Some(NetworkCode::UnknownInterface),
+        _ => None,
+    })
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{{{:?}, {}}} {}",
+            self.domain, self.code, self.message
+        )
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io(kind: io::ErrorKind) -> io::Error {
+        io::Error::new(kind, "x")
+    }
+
+    #[test]
+    fn io_errors_during_connect_keep_network_codes() {
+        let rows = [
+            (io::ErrorKind::ConnectionRefused, 19),
+            (io::ErrorKind::ConnectionReset, 18),
+            (io::ErrorKind::ConnectionAborted, 17),
+            (io::ErrorKind::TimedOut, 3),
+            (io::ErrorKind::NotConnected, 22),
+            (io::ErrorKind::AddrNotAvailable, 25),
+            (io::ErrorKind::BrokenPipe, 26),
+            (io::ErrorKind::NetworkUnreachable, 21),
+            (io::ErrorKind::HostUnreachable, 24),
+            (io::ErrorKind::NetworkDown, 20),
+        ];
+        for (kind, code) in rows {
+            let e = TransportError::from_io(&io(kind), Stage::Connect, "connect");
+            assert_eq!((e.domain, e.code), (Domain::Network, code), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn errno_fallbacks() {
+        let rows = [
+            (libc::ENETRESET, 16),
+            (libc::EHOSTDOWN, 23),
+            (libc::ENODEV, 27),
+            (libc::ECONNREFUSED, 19),
+        ];
+        for (errno, code) in rows {
+            let e = TransportError::from_io(
+                &io::Error::from_raw_os_error(errno),
+                Stage::Connect,
+                "c",
+            );
+            assert_eq!((e.domain, e.code), (Domain::Network, code), "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn lost_connection_while_open_is_abnormal_close() {
+        for kind in [
+            io::ErrorKind::ConnectionReset,
+            io::ErrorKind::BrokenPipe,
+            io::ErrorKind::ConnectionAborted,
+        ] {
+            let e = TransportError::from_io(&io(kind), Stage::Open, "read");
+            assert_eq!((e.domain, e.code), (Domain::WebSocket, 1006), "{kind:?}");
+        }
+        // A timeout stays a timeout.
+        let e = TransportError::from_io(&io(io::ErrorKind::TimedOut), Stage::Open, "read");
+        assert_eq!((e.domain, e.code), (Domain::Network, 3));
+    }
+
+    #[test]
+    fn unknown_io_errors_are_network_unknown_with_message() {
+        let e = TransportError::from_io(&io(io::ErrorKind::Other), Stage::Connect, "connect to h:1");
+        assert_eq!((e.domain, e.code), (Domain::Network, 13));
+        assert!(e.message.starts_with("connect to h:1: "));
+    }
+}

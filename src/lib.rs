@@ -1,0 +1,14 @@
+//! litecore-ws: a WebSocket transport (ws and wss) for Couchbase Lite Core's replicator, with a
+//! C ABI. See README.md for the C API; this crate's Rust modules are its implementation.
+//!
+//! Layout: [`ffi`] is the C boundary (the only `unsafe` code); [`connection`] runs one actor per
+//! socket on the [`runtime`]; [`options`] parses LiteCore's options from [`fleece`]; [`error`]
+//! maps failures to C4Errors; [`log`] routes log lines.
+
+pub mod connection;
+pub mod error;
+pub mod ffi;
+pub mod fleece;
+pub mod log;
+pub mod options;
+pub mod runtime;

@@ -1,0 +1,133 @@
+//! The one internal tokio runtime every socket runs on.
+//!
+//! Started lazily by the first `open`, with a small fixed number of worker threads (default 2;
+//! `LCWS_WORKER_THREADS` or `lcws_set_worker_threads` before first use). The thread count never
+//! grows with the number of sockets. [`shutdown`] stops it for hosts that unload the library; a
+//! later `open` starts a fresh one.
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::runtime::{Handle, Runtime};
+
+pub const DEFAULT_WORKER_THREADS: usize = 2;
+/// Upper bound for the configured worker count; more threads never help a transport.
+pub const MAX_WORKER_THREADS: usize = 64;
+
+/// 0 = not configured by the host (use the environment or the default).
+static CONFIGURED_WORKERS: AtomicUsize = AtomicUsize::new(0);
+static RUNTIME: Mutex<Option<Runtime>> = Mutex::new(None);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimeError {
+    /// The runtime is running; the worker count can only change before it starts.
+    AlreadyStarted,
+    /// The worker count is 0 or above [`MAX_WORKER_THREADS`].
+    BadWorkerCount(usize),
+    /// tokio could not start its threads.
+    StartFailed(String),
+    /// Called from a thread that must not block on the runtime (one of its own workers).
+    OnRuntimeThread,
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuntimeError::AlreadyStarted => write!(f, "the runtime is already running"),
+            RuntimeError::BadWorkerCount(n) => {
+                write!(f, "worker thread count must be 1–{MAX_WORKER_THREADS}, not {n}")
+            }
+            RuntimeError::StartFailed(e) => write!(f, "could not start the runtime: {e}"),
+            RuntimeError::OnRuntimeThread => {
+                write!(f, "cannot be called from one of litecore-ws's own threads")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+fn lock() -> std::sync::MutexGuard<'static, Option<Runtime>> {
+    RUNTIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Sets the worker count for the next start of the runtime.
+pub fn set_worker_threads(n: usize) -> Result<(), RuntimeError> {
+    if n == 0 || n > MAX_WORKER_THREADS {
+        return Err(RuntimeError::BadWorkerCount(n));
+    }
+    let guard = lock();
+    if guard.is_some() {
+        return Err(RuntimeError::AlreadyStarted);
+    }
+    CONFIGURED_WORKERS.store(n, Ordering::SeqCst);
+    Ok(())
+}
+
+/// The worker count the runtime uses (or will use when it starts).
+pub fn worker_threads() -> usize {
+    match CONFIGURED_WORKERS.load(Ordering::SeqCst) {
+        0 => std::env::var("LCWS_WORKER_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| (1..=MAX_WORKER_THREADS).contains(n))
+            .unwrap_or(DEFAULT_WORKER_THREADS),
+        n => n,
+    }
+}
+
+/// A handle to the running runtime, starting it on first use.
+pub fn handle() -> Result<Handle, RuntimeError> {
+    let mut guard = lock();
+    if let Some(rt) = guard.as_ref() {
+        return Ok(rt.handle().clone());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
+        // Blocking work (DNS lookups) gets a small, bounded pool of its own.
+        .max_blocking_threads(4)
+        .thread_name("lcws-worker")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| RuntimeError::StartFailed(e.to_string()))?;
+    let handle = rt.handle().clone();
+    *guard = Some(rt);
+    Ok(handle)
+}
+
+/// True when the calling thread is one of the runtime's own.
+pub fn on_runtime_thread() -> bool {
+    Handle::try_current().is_ok()
+}
+
+/// Stops the runtime, waiting up to `grace` for its tasks to end. Returns false when no runtime
+/// was running.
+pub fn shutdown(grace: Duration) -> Result<bool, RuntimeError> {
+    if on_runtime_thread() {
+        return Err(RuntimeError::OnRuntimeThread);
+    }
+    let rt = lock().take();
+    match rt {
+        Some(rt) => {
+            rt.shutdown_timeout(grace);
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_count_bounds() {
+        assert_eq!(set_worker_threads(0), Err(RuntimeError::BadWorkerCount(0)));
+        assert_eq!(
+            set_worker_threads(MAX_WORKER_THREADS + 1),
+            Err(RuntimeError::BadWorkerCount(MAX_WORKER_THREADS + 1))
+        );
+    }
+}

@@ -1,0 +1,547 @@
+/* fake_litecore: LiteCore's side of the socket contract, with strict checks. See the header. */
+#define _POSIX_C_SOURCE 200809L
+#include "fake_litecore.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FAKE_MAGIC 0x4C43534F434B4554ull /* "LCSOCKET" */
+
+struct C4Socket {
+    uint64_t magic;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refcount;
+    void *native;
+    atomic_int in_host_call; /* serialization check */
+    FakeSocketState st;
+};
+
+#define MAX_MESSAGES 4096
+static FakeSocketFactory g_factory;
+static void (*g_closed_hook)(C4Socket *);
+static int g_factory_registered;
+static atomic_long g_outstanding_buffers;
+
+/* ---- violations ---- */
+
+static void violation(C4Socket *s, const char *fmt, ...) {
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "fake_litecore: CONTRACT VIOLATION: %s\n", msg);
+    if (s->st.violations++ == 0) snprintf(s->st.first_violation, sizeof s->st.first_violation, "%s", msg);
+}
+
+static C4Socket *check(C4Socket *s, const char *fn) {
+    if (!s || s->magic != FAKE_MAGIC) {
+        fprintf(stderr, "fake_litecore: %s called with an invalid socket %p\n", fn, (void *)s);
+        abort();
+    }
+    return s;
+}
+
+/* Every host call for a socket goes through enter/leave: overlap is a serialization bug. */
+static void enter(C4Socket *s, const char *fn, int allowed_after_closed) {
+    if (atomic_fetch_add(&s->in_host_call, 1) != 0) violation(s, "%s overlaps another host call (not serialized)", fn);
+    pthread_mutex_lock(&s->mu);
+    if (s->st.disposed) violation(s, "%s after dispose", fn);
+    else if (s->st.closed_calls > 0 && !allowed_after_closed) violation(s, "%s after closed", fn);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void leave(C4Socket *s) { atomic_fetch_sub(&s->in_host_call, 1); }
+
+/* ---- LiteCore's functions ---- */
+
+void c4socket_registerFactory(FakeSocketFactory factory) {
+    /* LiteCore's own asserts; a violation terminates the process there too. */
+    if (g_factory_registered) { fprintf(stderr, "fake_litecore: second c4socket_registerFactory\n"); abort(); }
+    if (!factory.write || !factory.completedReceive) { fprintf(stderr, "fake_litecore: write/completedReceive NULL\n"); abort(); }
+    if (factory.framing == 1) {
+        if (factory.close || !factory.requestClose) { fprintf(stderr, "fake_litecore: kC4NoFraming needs close==NULL, requestClose!=NULL\n"); abort(); }
+    } else if (!factory.close || factory.requestClose) {
+        fprintf(stderr, "fake_litecore: byte framing needs close!=NULL, requestClose==NULL\n");
+        abort();
+    }
+    g_factory = factory;
+    g_factory_registered = 1;
+}
+
+void fake_use_lcws_factory(void *context) {
+    memset(&g_factory, 0, sizeof g_factory);
+    g_factory.framing = LCWS_FRAMING;
+    g_factory.context = context;
+    g_factory.open = lcws_socket_open;
+    g_factory.write = lcws_socket_write;
+    g_factory.completedReceive = lcws_socket_completed_receive;
+    g_factory.requestClose = lcws_socket_request_close;
+    g_factory.dispose = lcws_socket_dispose;
+    g_factory_registered = 1;
+}
+
+void c4socket_gotHTTPResponse(C4Socket *s, int status, LcwsSlice headers) {
+    check(s, __func__);
+    enter(s, __func__, 0);
+    (void)headers;
+    pthread_mutex_lock(&s->mu);
+    if (s->st.http_response_calls++ > 0) violation(s, "gotHTTPResponse called twice (LiteCore 3.0-3.2 abort)");
+    if (s->st.opened_calls > 0) violation(s, "gotHTTPResponse after opened");
+    if (status < 0) violation(s, "negative HTTP status (LiteCore 3.4+ aborts)");
+    s->st.http_status = status;
+    pthread_mutex_unlock(&s->mu);
+    leave(s);
+}
+
+void c4socket_opened(C4Socket *s) {
+    check(s, __func__);
+    enter(s, __func__, 0);
+    pthread_mutex_lock(&s->mu);
+    if (s->st.opened_calls++ > 0) violation(s, "opened called twice");
+    if (s->st.http_response_calls == 0) violation(s, "opened without gotHTTPResponse(101)");
+    pthread_mutex_unlock(&s->mu);
+    leave(s);
+}
+
+void c4socket_closed(C4Socket *s, LcwsError err) {
+    check(s, __func__);
+    enter(s, __func__, 0);
+    pthread_mutex_lock(&s->mu);
+    s->st.closed_calls++;
+    s->st.closed_error = err;
+    if (err.padding[0] || err.padding[1] || err.padding[2]) violation(s, "C4Error padding not zeroed");
+    if (err.internal_info > MAX_MESSAGES) violation(s, "C4Error.internal_info %u was not made by c4error_make", err.internal_info);
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (g_closed_hook) g_closed_hook(s);
+    leave(s);
+}
+
+void fake_set_closed_hook(void (*hook)(C4Socket *s)) { g_closed_hook = hook; }
+
+void c4socket_closeRequested(C4Socket *s, int status, LcwsSlice message) {
+    check(s, __func__);
+    enter(s, __func__, 0);
+    pthread_mutex_lock(&s->mu);
+    s->st.close_requested_calls++;
+    pthread_mutex_unlock(&s->mu);
+    leave(s);
+    /* LiteCore answers the peer's close at once, on this thread, inside this call. */
+    if (g_factory.requestClose) g_factory.requestClose(s, status, message);
+}
+
+void c4socket_completedWrite(C4Socket *s, size_t n) {
+    check(s, __func__);
+    enter(s, __func__, 0);
+    pthread_mutex_lock(&s->mu);
+    s->st.bytes_written_acked += n;
+    pthread_mutex_unlock(&s->mu);
+    leave(s);
+}
+
+void c4socket_received(C4Socket *s, LcwsSlice data) {
+    check(s, __func__);
+    enter(s, __func__, 0);
+    pthread_mutex_lock(&s->mu);
+    if (data.size == 0) violation(s, "received an empty message (LiteCore would call a NULL close)");
+    if (s->st.opened_calls == 0) violation(s, "received before opened");
+    s->st.bytes_received += data.size;
+    s->st.messages_received++;
+    pthread_mutex_unlock(&s->mu);
+    leave(s);
+}
+
+void c4Socket_setNativeHandle(C4Socket *s, void *h) {
+    check(s, __func__);
+    pthread_mutex_lock(&s->mu);
+    s->native = h;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void *c4Socket_getNativeHandle(C4Socket *s) {
+    check(s, __func__);
+    pthread_mutex_lock(&s->mu);
+    void *h = s->native;
+    pthread_mutex_unlock(&s->mu);
+    return h;
+}
+
+C4Socket *c4socket_retain(C4Socket *s) {
+    check(s, __func__);
+    pthread_mutex_lock(&s->mu);
+    if (s->st.disposed) violation(s, "retain after dispose");
+    s->refcount++;
+    s->st.refcount = s->refcount;
+    pthread_mutex_unlock(&s->mu);
+    return s;
+}
+
+void c4socket_release(C4Socket *s) {
+    check(s, __func__);
+    pthread_mutex_lock(&s->mu);
+    int left = --s->refcount;
+    s->st.refcount = left;
+    if (left < 0) violation(s, "release without retain");
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (left == 0) {
+        /* LiteCore's destructor: dispose on the thread that dropped the last reference. */
+        if (g_factory.dispose) g_factory.dispose(s);
+        pthread_mutex_lock(&s->mu);
+        s->st.disposed = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+bool c4socket_gotPeerCertificate(C4Socket *s, LcwsSlice certDER, LcwsSlice hostname) {
+    check(s, __func__);
+    enter(s, __func__, 0);
+    (void)certDER;
+    (void)hostname;
+    leave(s);
+    return true;
+}
+
+/* c4error_make keeps messages in a small table; internal_info is the 1-based slot. */
+static char *g_messages[MAX_MESSAGES];
+static atomic_uint g_message_count;
+
+LcwsError c4error_make(uint8_t domain, int code, LcwsSlice message) {
+    LcwsError e;
+    memset(&e, 0, sizeof e);
+    e.domain = domain;
+    e.code = code;
+    unsigned slot = atomic_fetch_add(&g_message_count, 1);
+    if (slot < MAX_MESSAGES) {
+        char *copy = (char *)malloc(message.size + 1);
+        if (copy) {
+            if (message.size) memcpy(copy, message.buf, message.size);
+            copy[message.size] = 0;
+            g_messages[slot] = copy;
+            e.internal_info = slot + 1;
+        }
+    }
+    return e;
+}
+
+static const char *message_of(LcwsError e) {
+    if (e.internal_info == 0 || e.internal_info > MAX_MESSAGES) return "";
+    const char *m = g_messages[e.internal_info - 1];
+    return m ? m : "";
+}
+
+/* Buffers given to write: a header with a magic in front of the bytes. */
+typedef struct FakeBuf {
+    uint64_t magic;
+    atomic_int refs;
+    size_t size;
+} FakeBuf;
+#define BUF_MAGIC 0x464C42554621ull
+
+void _FLBuf_Release(const void *buf) {
+    if (!buf) return;
+    FakeBuf *b = (FakeBuf *)((char *)buf - sizeof(FakeBuf));
+    if (b->magic != BUF_MAGIC) { fprintf(stderr, "fake_litecore: _FLBuf_Release of a foreign or freed buffer\n"); abort(); }
+    if (atomic_fetch_sub(&b->refs, 1) == 1) {
+        b->magic = 0;
+        free(b);
+        atomic_fetch_sub(&g_outstanding_buffers, 1);
+    }
+}
+
+static LcwsSliceResult new_buffer(const void *data, size_t size) {
+    FakeBuf *b = (FakeBuf *)malloc(sizeof(FakeBuf) + (size ? size : 1));
+    if (!b) abort();
+    b->magic = BUF_MAGIC;
+    atomic_init(&b->refs, 1);
+    b->size = size;
+    if (size) memcpy((char *)(b + 1), data, size);
+    atomic_fetch_add(&g_outstanding_buffers, 1);
+    LcwsSliceResult r;
+    r.buf = (char *)(b + 1);
+    r.size = size;
+    return r;
+}
+
+long fake_outstanding_buffers(void) { return atomic_load(&g_outstanding_buffers); }
+
+LcwsSliceResult c4db_getCookies(void *db, LcwsAddress request, LcwsError *outError) {
+    (void)db;
+    (void)request;
+    if (outError) memset(outError, 0, sizeof *outError);
+    LcwsSliceResult r;
+    r.buf = NULL;
+    r.size = 0;
+    return r;
+}
+
+bool c4db_setCookie(void *db, LcwsSlice setCookieHeader, LcwsSlice fromHost, LcwsSlice fromPath,
+                    bool acceptParentDomain, LcwsError *outError) {
+    (void)db; (void)setCookieHeader; (void)fromHost; (void)fromPath; (void)acceptParentDomain;
+    if (outError) memset(outError, 0, sizeof *outError);
+    return true;
+}
+
+/* ---- log capture ---- */
+
+static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *g_log;
+static size_t g_log_len, g_log_cap;
+
+static void fake_log(void *ctx, int level, const char *line) {
+    (void)ctx;
+    pthread_mutex_lock(&g_log_mu);
+    size_t n = strlen(line);
+    if (g_log_len + n + 2 > g_log_cap) {
+        size_t cap = (g_log_cap + n + 2) * 2;
+        char *p = (char *)realloc(g_log, cap);
+        if (!p) { pthread_mutex_unlock(&g_log_mu); return; }
+        g_log = p;
+        g_log_cap = cap;
+    }
+    memcpy(g_log + g_log_len, line, n);
+    g_log_len += n;
+    g_log[g_log_len++] = '\n';
+    g_log[g_log_len] = 0;
+    pthread_mutex_unlock(&g_log_mu);
+    if (getenv("FAKE_LITECORE_ECHO_LOG")) fprintf(stderr, "[lcws %d] %s\n", level, line);
+}
+
+const char *fake_captured_log(void) { return g_log ? g_log : ""; }
+
+void fake_reset_log(void) {
+    pthread_mutex_lock(&g_log_mu);
+    g_log_len = 0;
+    if (g_log) g_log[0] = 0;
+    pthread_mutex_unlock(&g_log_mu);
+}
+
+void fake_fill_host_table(LcwsHostTable *t, bool with_optional) {
+    memset(t, 0, sizeof *t);
+    t->struct_size = sizeof *t;
+    t->got_http_response = c4socket_gotHTTPResponse;
+    t->opened = c4socket_opened;
+    t->closed = c4socket_closed;
+    t->close_requested = c4socket_closeRequested;
+    t->completed_write = c4socket_completedWrite;
+    t->received = c4socket_received;
+    t->set_native_handle = c4Socket_setNativeHandle;
+    t->get_native_handle = c4Socket_getNativeHandle;
+    t->retain = c4socket_retain;
+    t->release = c4socket_release;
+    t->release_buffer = _FLBuf_Release;
+    if (with_optional) {
+        t->got_peer_certificate = c4socket_gotPeerCertificate;
+        t->error_make = c4error_make;
+        t->get_cookies = c4db_getCookies;
+        t->set_cookie = c4db_setCookie;
+        t->log = fake_log;
+    }
+}
+
+/* ---- sockets ---- */
+
+C4Socket *fake_socket_new(void) {
+    C4Socket *s = (C4Socket *)calloc(1, sizeof *s);
+    if (!s) abort();
+    s->magic = FAKE_MAGIC;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->refcount = 1;
+    s->st.refcount = 1;
+    atomic_init(&s->in_host_call, 0);
+    return s;
+}
+
+static LcwsSlice str_slice(const char *s) {
+    LcwsSlice r;
+    r.buf = s;
+    r.size = s ? strlen(s) : 0;
+    return r;
+}
+
+void fake_socket_open(C4Socket *s, const char *scheme, const char *host, uint16_t port,
+                      const char *path, const void *options, size_t options_size) {
+    check(s, __func__);
+    /* LiteCore's address is only valid during open: give copies and scribble afterwards. */
+    char *sc = strdup(scheme), *h = strdup(host), *p = strdup(path);
+    void *opts = malloc(options_size ? options_size : 1);
+    if (!sc || !h || !p || !opts) abort();
+    if (options_size) memcpy(opts, options, options_size);
+    LcwsAddress a;
+    a.scheme = str_slice(sc);
+    a.hostname = str_slice(h);
+    a.port = port;
+    a.path = str_slice(p);
+    LcwsSlice o;
+    o.buf = opts;
+    o.size = options_size;
+    g_factory.open(s, &a, o, g_factory.context);
+    memset(sc, 'X', strlen(sc));
+    memset(h, 'X', strlen(h));
+    memset(p, 'X', strlen(p));
+    free(sc);
+    free(h);
+    free(p);
+    /* Options stay valid for the socket's life in LiteCore; litecore-ws copies them anyway,
+     * which this fake checks by freeing them now. */
+    if (options_size) memset(opts, 0xEE, options_size);
+    free(opts);
+}
+
+void fake_socket_write(C4Socket *s, const void *data, size_t size) {
+    check(s, __func__);
+    g_factory.write(s, new_buffer(data, size));
+}
+
+void fake_socket_request_close(C4Socket *s, int status, const char *message) {
+    check(s, __func__);
+    g_factory.requestClose(s, status, str_slice(message));
+}
+
+void fake_socket_completed_receive(C4Socket *s, size_t n) {
+    check(s, __func__);
+    g_factory.completedReceive(s, n);
+}
+
+void fake_socket_drop(C4Socket *s) { c4socket_release(check(s, __func__)); }
+
+static void deadline_after(struct timespec *ts, int timeout_ms) {
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += timeout_ms / 1000;
+    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+int fake_wait_closed(C4Socket *s, int timeout_ms) {
+    check(s, __func__);
+    struct timespec ts;
+    deadline_after(&ts, timeout_ms);
+    pthread_mutex_lock(&s->mu);
+    while (s->st.closed_calls == 0) {
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) break;
+    }
+    int done = s->st.closed_calls > 0;
+    pthread_mutex_unlock(&s->mu);
+    return done;
+}
+
+int fake_wait_refcount(C4Socket *s, int count, int timeout_ms) {
+    check(s, __func__);
+    struct timespec ts;
+    deadline_after(&ts, timeout_ms);
+    pthread_mutex_lock(&s->mu);
+    while (s->refcount != count) {
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) break;
+    }
+    int done = s->refcount == count;
+    pthread_mutex_unlock(&s->mu);
+    return done;
+}
+
+int fake_wait_disposed(C4Socket *s, int timeout_ms) {
+    check(s, __func__);
+    struct timespec ts;
+    deadline_after(&ts, timeout_ms);
+    pthread_mutex_lock(&s->mu);
+    while (!s->st.disposed) {
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) break;
+    }
+    int done = s->st.disposed;
+    pthread_mutex_unlock(&s->mu);
+    return done;
+}
+
+FakeSocketState fake_socket_state(C4Socket *s) {
+    check(s, __func__);
+    pthread_mutex_lock(&s->mu);
+    FakeSocketState st = s->st;
+    pthread_mutex_unlock(&s->mu);
+    snprintf(st.closed_message, sizeof st.closed_message, "%s", message_of(st.closed_error));
+    return st;
+}
+
+void fake_socket_free(C4Socket *s) {
+    check(s, __func__);
+    s->magic = 0;
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}
+
+uint16_t fake_closed_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    uint16_t port = 0;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd); /* never listened: connecting is refused */
+    return port;
+}
+
+uint16_t fake_blackhole_port(int fds[2]) {
+    fds[0] = fds[1] = -1;
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    if (l < 0) return 0;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 0) != 0 ||
+        getsockname(l, (struct sockaddr *)&a, &len) != 0) {
+        close(l);
+        return 0;
+    }
+    /* Fill the accept queue (backlog 0 admits one connection); later SYNs are dropped. */
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(l);
+        if (c >= 0) close(c);
+        return 0;
+    }
+    fds[0] = l;
+    fds[1] = c;
+    return ntohs(a.sin_port);
+}
+
+void *fake_read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = (char *)malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *p = (char *)realloc(buf, cap *= 2);
+            if (!p) { free(buf); buf = NULL; }
+            else buf = p;
+        }
+    }
+    fclose(f);
+    if (buf) *size = n;
+    return buf;
+}

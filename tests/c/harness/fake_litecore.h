@@ -1,0 +1,123 @@
+/*
+ * fake_litecore: plays LiteCore's side of the socket contract for litecore-ws's C tests.
+ *
+ * Built as a shared library that exports LiteCore's own symbol names (c4socket_opened,
+ * c4socket_closed, c4Socket_getNativeHandle, _FLBuf_Release, c4error_make, ...) with LiteCore's
+ * ABI, so a test (or a language binding, e.g. Python ctypes) fills litecore-ws's host table by
+ * symbol lookup exactly as it would with libLiteCore.
+ *
+ * Strict checks, recorded as "violations" per socket (a test fails when any is recorded):
+ *   - host calls for one socket never overlap (serialization);
+ *   - exactly one c4socket_closed; nothing but release after it; nothing at all after dispose;
+ *   - c4socket_gotHTTPResponse at most once, before opened/closed; opened at most once;
+ *   - retain/release balanced: dispose runs when the last reference goes, as in LiteCore.
+ * Like LiteCore, c4socket_closeRequested calls the factory's requestClose back synchronously.
+ */
+#ifndef FAKE_LITECORE_H
+#define FAKE_LITECORE_H
+
+#include "litecore_ws.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* LiteCore's C4SocketFactory, current layout (72 bytes, with `attached`). */
+typedef struct FakeSocketFactory {
+    uint8_t framing;
+    void *context;
+    void (*open)(C4Socket *, const LcwsAddress *, LcwsSlice, void *);
+    void (*write)(C4Socket *, LcwsSliceResult);
+    void (*completedReceive)(C4Socket *, size_t);
+    void (*close)(C4Socket *);
+    void (*requestClose)(C4Socket *, int, LcwsSlice);
+    void (*dispose)(C4Socket *);
+    void (*attached)(C4Socket *);
+} FakeSocketFactory;
+
+/* ---- LiteCore's exported functions (ABI-identical; C4 types mirrored by Lcws types) ---- */
+void c4socket_registerFactory(FakeSocketFactory factory);
+void c4socket_gotHTTPResponse(C4Socket *s, int status, LcwsSlice headers);
+void c4socket_opened(C4Socket *s);
+void c4socket_closed(C4Socket *s, LcwsError err);
+void c4socket_closeRequested(C4Socket *s, int status, LcwsSlice message);
+void c4socket_completedWrite(C4Socket *s, size_t n);
+void c4socket_received(C4Socket *s, LcwsSlice data);
+void c4Socket_setNativeHandle(C4Socket *s, void *h);
+void *c4Socket_getNativeHandle(C4Socket *s);
+C4Socket *c4socket_retain(C4Socket *s);
+void c4socket_release(C4Socket *s);
+bool c4socket_gotPeerCertificate(C4Socket *s, LcwsSlice certDER, LcwsSlice hostname);
+LcwsError c4error_make(uint8_t domain, int code, LcwsSlice message);
+void _FLBuf_Release(const void *buf);
+LcwsSliceResult c4db_getCookies(void *db, LcwsAddress request, LcwsError *outError);
+bool c4db_setCookie(void *db, LcwsSlice setCookieHeader, LcwsSlice fromHost, LcwsSlice fromPath,
+                    bool acceptParentDomain, LcwsError *outError);
+
+/* ---- Test-side API ---- */
+
+/* Fills `t` with the functions above (what an app does with LiteCore's). `with_optional`
+ * also sets got_peer_certificate, error_make, cookies and the capturing log sink. */
+void fake_fill_host_table(LcwsHostTable *t, bool with_optional);
+
+/* The factory tests use when they did not register one: litecore-ws's callbacks. */
+void fake_use_lcws_factory(void *context);
+
+/* A new socket holding one reference (LiteCore's own). */
+C4Socket *fake_socket_new(void);
+/* Calls the factory's open with a copy of this address (valid only during the call, as in
+ * LiteCore: the fake scribbles over it afterwards). */
+void fake_socket_open(C4Socket *s, const char *scheme, const char *host, uint16_t port,
+                      const char *path, const void *options, size_t options_size);
+/* Calls the factory's write with a new refcounted buffer holding a copy of `data`. */
+void fake_socket_write(C4Socket *s, const void *data, size_t size);
+void fake_socket_request_close(C4Socket *s, int status, const char *message);
+void fake_socket_completed_receive(C4Socket *s, size_t n);
+/* LiteCore drops its own reference (dispose follows when no other reference is left). */
+void fake_socket_drop(C4Socket *s);
+
+/* Waits until closed was called (1) or the timeout passed (0). */
+int fake_wait_closed(C4Socket *s, int timeout_ms);
+/* Waits until the socket's reference count is `count` (1) or the timeout passed (0). */
+int fake_wait_refcount(C4Socket *s, int count, int timeout_ms);
+/* Waits until dispose was called (1) or the timeout passed (0). */
+int fake_wait_disposed(C4Socket *s, int timeout_ms);
+
+typedef struct FakeSocketState {
+    int http_response_calls, http_status;
+    int opened_calls, closed_calls, close_requested_calls, disposed;
+    int refcount;
+    LcwsError closed_error;
+    char closed_message[512]; /* from c4error_make, "" without */
+    size_t bytes_written_acked, bytes_received, messages_received;
+    int violations;
+    char first_violation[256];
+} FakeSocketState;
+
+FakeSocketState fake_socket_state(C4Socket *s);
+/* Frees the fake's record of a socket (after dispose). */
+void fake_socket_free(C4Socket *s);
+
+/* A function the fake calls inside c4socket_closed (after recording it), on litecore-ws's
+ * thread, e.g. to check what may be called from inside a callback. NULL removes it. */
+void fake_set_closed_hook(void (*hook)(C4Socket *s));
+
+/* Buffers handed to write and not yet released through _FLBuf_Release. */
+long fake_outstanding_buffers(void);
+/* Every log line litecore-ws sent to the sink since the last reset, '\n'-separated. */
+const char *fake_captured_log(void);
+void fake_reset_log(void);
+
+/* Test helpers. */
+/* A TCP port on 127.0.0.1 with nothing listening (bound to port 0, then closed). */
+uint16_t fake_closed_port(void);
+/* A TCP port on 127.0.0.1 where connecting hangs: a listener with a full accept queue (Linux
+ * drops the SYN). Returns the port; *fds receives two fds to close when done. */
+uint16_t fake_blackhole_port(int fds[2]);
+/* Reads a whole file; returns a malloc'd buffer (caller frees) or NULL. */
+void *fake_read_file(const char *path, size_t *size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
