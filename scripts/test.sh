@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test of litecore-ws:
+#   1. cargo test: Rust unit tests, Fleece vectors, options, and the generated-header check;
+#   2. the C tests (ctest) against the release library;
+#   3. the C tests again with ASan+UBSan (clang);
+#   4. the C tests again under valgrind memcheck.
+# Needs: cargo, cmake, a C/C++ compiler, clang with libclang-rt, valgrind, python3.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+jobs=${LCWS_JOBS:-2}
+
+section() { printf '\n== %s\n' "$*"; }
+
+section "cargo test"
+cargo test --locked -j"$jobs"
+
+section "exported symbols (only lcws_*)"
+cargo build --locked --release --lib -j"$jobs"
+bad=$(nm -D --defined-only target/release/liblitecore_ws.so | awk '{print $3}' | grep -v '^lcws_' || true)
+if [ -n "$bad" ]; then echo "unexpected exports:"; echo "$bad"; exit 1; fi
+readelf -d target/release/liblitecore_ws.so | grep -q 'SONAME.*liblitecore_ws\.so\.' || { echo "no SONAME"; exit 1; }
+echo "ok: $(nm -D --defined-only target/release/liblitecore_ws.so | grep -c ' lcws_') lcws_ symbols, SONAME set"
+
+section "C tests (ctest)"
+cmake -S . -B build/plain -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build/plain -j"$jobs"
+ctest --test-dir build/plain --output-on-failure --no-tests=error
+
+section "C tests with ASan+UBSan"
+CC=clang CXX=clang++ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DLCWS_SANITIZE=ON >/dev/null
+cmake --build build/asan -j"$jobs"
+# Prove the sanitizer runtime is really linked in.
+nm build/asan/tests/c/connect_refused | grep -q __asan_init || { echo "ASan is not enabled"; exit 1; }
+ctest --test-dir build/asan --output-on-failure --no-tests=error
+
+section "C tests under valgrind"
+cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DLCWS_VALGRIND=ON >/dev/null
+cmake --build build/valgrind -j"$jobs"
+ctest --test-dir build/valgrind --output-on-failure --no-tests=error
