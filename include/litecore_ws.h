@@ -324,6 +324,19 @@ enum LcwsStatus lcws_set_worker_threads(uint32_t count);
 void lcws_set_log_level(int level);
 
 /**
+ * Claims the one global `c4socket_registerFactory` call of this process: returns true to the
+ * first caller only, false to every later one (from any thread, any library). LiteCore
+ * terminates the process on a second registration, so glue code registers only after winning
+ * this claim.
+ */
+bool lcws_claim_global_registration(void);
+
+/**
+ * True once a host table was installed by `lcws_set_host`.
+ */
+bool lcws_host_is_set(void);
+
+/**
  * Stops litecore-ws for a host that is about to unload it: every open socket is closed with
  * `{WebSocket, 1001 GoingAway}` (each gets its one `closed`), then the worker threads stop.
  * A later `open` starts them again.

@@ -11,6 +11,7 @@ use crate::options::Options;
 use std::collections::HashSet;
 use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -336,6 +337,25 @@ pub extern "C" fn lcws_set_worker_threads(count: u32) -> LcwsStatus {
 #[no_mangle]
 pub extern "C" fn lcws_set_log_level(level: c_int) {
     boundary("lcws_set_log_level", (), || crate::log::set_threshold(level))
+}
+
+static GLOBAL_REGISTRATION_CLAIMED: AtomicBool = AtomicBool::new(false);
+
+/// Claims the one global `c4socket_registerFactory` call of this process: returns true to the
+/// first caller only, false to every later one (from any thread, any library). LiteCore
+/// terminates the process on a second registration, so glue code registers only after winning
+/// this claim.
+#[no_mangle]
+pub extern "C" fn lcws_claim_global_registration() -> bool {
+    boundary("lcws_claim_global_registration", false, || {
+        !GLOBAL_REGISTRATION_CLAIMED.swap(true, Ordering::SeqCst)
+    })
+}
+
+/// True once a host table was installed by `lcws_set_host`.
+#[no_mangle]
+pub extern "C" fn lcws_host_is_set() -> bool {
+    boundary("lcws_host_is_set", false, host::host_is_set)
 }
 
 /// How long `lcws_shutdown` waits for open sockets to report `closed`.

@@ -1,0 +1,2 @@
+// Compile-only test of include/litecore_ws_c4.h as C++17 (see glue_compile_body.h).
+#include "glue_compile_body.h"

@@ -1,0 +1,49 @@
+/* Mock of LiteCore's C/include/c4Base.h, for litecore-ws's glue tests only. */
+#pragma once
+#include "c4Compat.h"
+#include "c4Error.h"
+#include "c4Log.h"
+#include "fleece/FLSlice.h"
+#include <stdarg.h>
+
+C4_ASSUME_NONNULL_BEGIN
+C4API_BEGIN_DECLS
+
+#define LITECORE_VERSION (MOCK_LC_VERSION * 100)
+
+typedef FLSlice C4Slice;
+typedef FLHeapSlice C4HeapSlice;
+typedef FLSliceResult C4SliceResult;
+typedef C4Slice C4String;
+typedef C4HeapSlice C4HeapString;
+typedef C4SliceResult C4StringResult;
+
+static C4INLINE C4Slice c4str(const char* C4NULLABLE str) { return FLStr(str); }
+
+typedef uint64_t C4SequenceNumber;
+typedef int64_t C4Timestamp;
+
+/** A simple parsed-URL struct (defined in c4ReplicatorTypes.h). */
+typedef struct C4Address C4Address;
+typedef struct C4Database C4Database;
+typedef struct C4Replicator C4Replicator;
+/** Represents an open bidirectional stream of bytes or messages (typically a TCP socket.) */
+typedef struct C4Socket C4Socket;
+/** A group of callbacks that define the implementation of sockets. */
+typedef struct C4SocketFactory C4SocketFactory;
+
+#if MOCK_LC_VERSION < 300
+/* LiteCore 2.8: C4Socket is a public struct with one field. */
+struct C4Socket {
+    void* C4NULLABLE nativeHandle;
+};
+#endif
+
+void* c4base_retain(void* C4NULLABLE obj) C4API;
+void c4base_release(void* C4NULLABLE obj) C4API;
+
+CBL_CORE_API C4Socket* C4NULLABLE c4socket_retain(C4Socket* C4NULLABLE) C4API;
+CBL_CORE_API void c4socket_release(C4Socket* C4NULLABLE) C4API;
+
+C4API_END_DECLS
+C4_ASSUME_NONNULL_END
