@@ -9,7 +9,12 @@
 
 use crate::error::{close_code, NetworkCode, Stage, TransportError};
 use crate::options::Options;
+use crate::{handshake, session, tls};
 use crate::{lcws_log, log::Level, runtime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::handshake::client::generate_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -175,60 +180,62 @@ impl Pending {
 /// The actor: connect, run, and report exactly one `closed`.
 async fn run(
     id: u64,
-    host: Box<dyn LiteCoreSocket>,
+    mut host: Box<dyn LiteCoreSocket>,
     setup: Result<(Address, Options), TransportError>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let started = Instant::now();
-    let outcome = match setup {
-        Err(e) => Err(e),
+    let result: Option<TransportError> = match setup {
+        Err(e) => Some(e),
         Ok((address, options)) => {
             lcws_log!(
                 Level::Info,
                 Some(id),
-                "connecting to {}://{}:{}{} options={:?}",
+                "connecting to {}://{}:{}{}",
                 address.scheme,
                 address.host,
                 address.port,
-                address.path,
-                options
+                address.path
             );
-            connect_phase(id, &address, &options, &mut commands).await
+            match connect_phase(id, &mut *host, &address, &options, &mut commands).await {
+                Err(e) => Some(e),
+                Ok(None) => None,
+                Ok(Some(ws)) => {
+                    lcws_log!(Level::Info, Some(id), "opened after {:?}", started.elapsed());
+                    host.opened();
+                    crate::session::run(id, &mut *host, ws, &mut commands, options.heartbeat()).await
+                }
+            }
         }
-    };
-    let result: Option<TransportError> = match outcome {
-        Err(e) => Some(e),
-        Ok(None) => None,
-        Ok(Some(_stream)) => Some(TransportError::litecore(
-            crate::error::LiteCoreCode::Unimplemented,
-            "TCP connected, but this build of litecore-ws has no WebSocket layer yet",
-        )),
     };
     match &result {
         None => lcws_log!(Level::Info, Some(id), "closed cleanly after {:?}", started.elapsed()),
         Some(e) => lcws_log!(Level::Warning, Some(id), "closed with error {e}"),
     }
-    // Anything still queued (writes LiteCore sent meanwhile) is dropped below, releasing buffers.
     host.closed(result.as_ref());
+    // Anything still queued (writes LiteCore sent meanwhile) is dropped, releasing buffers.
     commands.close();
     while commands.try_recv().is_ok() {}
     unregister(id);
 }
 
-/// Resolves and connects, while watching the command queue so that `requestClose` aborts the
+/// The stream under an open WebSocket.
+pub type Transport = MaybeTlsStream<TcpStream>;
+
+/// Connects and upgrades, while watching the command queue so that `requestClose` aborts the
 /// attempt at once. `Ok(None)`: LiteCore asked to close cleanly before the connection opened.
 async fn connect_phase(
     id: u64,
+    host: &mut dyn LiteCoreSocket,
     address: &Address,
     options: &Options,
     commands: &mut mpsc::UnboundedReceiver<Command>,
-) -> Result<Option<TcpStream>, TransportError> {
-    let _ = options;
-    let connect = tokio::time::timeout(CONNECT_TIMEOUT, connect_tcp(id, address));
-    tokio::pin!(connect);
+) -> Result<Option<WebSocketStream<Transport>>, TransportError> {
+    let establish = tokio::time::timeout(CONNECT_TIMEOUT, establish(id, host, address, options));
+    tokio::pin!(establish);
     loop {
         tokio::select! {
-            result = &mut connect => {
+            result = &mut establish => {
                 return match result {
                     Ok(r) => r.map(Some),
                     Err(_) => Err(TransportError::network(
@@ -252,6 +259,56 @@ async fn connect_phase(
             }
         }
     }
+}
+
+/// DNS, TCP, TLS (wss), the HTTP upgrade and `gotHTTPResponse`.
+async fn establish(
+    id: u64,
+    host: &mut dyn LiteCoreSocket,
+    address: &Address,
+    options: &Options,
+) -> Result<WebSocketStream<Transport>, TransportError> {
+    // Build everything that can fail on bad options before touching the network.
+    let request = handshake::build_request(address, options, &generate_key())?;
+    let tls_config = if address.is_tls() { Some(tls::client_config(options)?) } else { None };
+    let tcp = connect_tcp(id, address).await?;
+    let mut stream = match tls_config {
+        Some(config) => MaybeTlsStream::Rustls(tls::handshake(tcp, &address.host, config).await?),
+        None => MaybeTlsStream::Plain(tcp),
+    };
+    lcws_log!(Level::Verbose, Some(id), "request:\n{}", request.masked.trim_end());
+    stream
+        .write_all(&request.bytes)
+        .await
+        .map_err(|e| TransportError::from_io(&e, Stage::Handshake, "sending the upgrade request"))?;
+    let (response, mut rest) = handshake::read_response(&mut stream).await?;
+    lcws_log!(Level::Info, Some(id), "HTTP {} {}", response.status, response.reason);
+    if response.status != 101 {
+        // Read the (small) error body for its `reason`, briefly; the headers are what matters.
+        if let Some(len) = handshake::content_length(&response) {
+            let want = len.min(handshake::MAX_ERROR_BODY);
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                let mut chunk = [0u8; 4096];
+                while rest.len() < want {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => rest.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            })
+            .await;
+        }
+        host.got_http_response(response.status as i32, &response.headers_fleece());
+        let message = handshake::failure_message(&response, &rest);
+        return Err(if (200..300).contains(&response.status) {
+            TransportError::websocket(close_code::PROTOCOL_ERROR, format!("HTTP {} instead of a WebSocket upgrade", response.status))
+        } else {
+            TransportError::websocket(response.status as i32, message)
+        });
+    }
+    host.got_http_response(101, &response.headers_fleece());
+    handshake::validate_upgrade(&request, &response)?;
+    Ok(WebSocketStream::from_partially_read(stream, rest, Role::Client, Some(session::websocket_config())).await)
 }
 
 /// The result `closed` reports when LiteCore's `requestClose` arrives before the socket opened.

@@ -594,6 +594,11 @@ mod tests {
     use super::*;
     use crate::fleece::Encoder;
 
+    /// A narrow pointer with the given byte offset.
+    fn narrow_ptr(offset: usize) -> [u8; 2] {
+        (0x8000 | u16::try_from(offset / 2).unwrap()).to_be_bytes()
+    }
+
     fn err(data: &[u8]) -> FleeceError {
         match decode(data) {
             Ok(v) => panic!("expected an error for {data:02x?}, got {v:?}"),
@@ -797,13 +802,8 @@ mod tests {
         // pad after a 1-byte varint.
         let mut long = vec![0x67, 0xff, 0x01, 0x00];
         long.extend([0x30, 0x00].repeat(2048));
-        let header = 0usize;
         let trailer = long.len();
-        long.extend(
-            u16::try_from(0x8000 | (trailer - header) / 2)
-                .unwrap()
-                .to_be_bytes(),
-        );
+        long.extend(narrow_ptr(trailer)); // the array is at offset 0
         assert_eq!(ok(&long), Value::Array(vec![Value::Null; 2048]));
     }
 
@@ -888,27 +888,19 @@ mod tests {
     #[test]
     fn shared_collections_cannot_explode() {
         // Each array has two slots pointing at the previous array: 2^40 leaves
-        // in 170 bytes. The expansion budget stops it long before.
+        // in 248 bytes. The expansion budget stops it long before.
         let mut data = vec![0x60, 0x02, 0x00, 0x01, 0x00, 0x01];
         let mut prev = 0;
         for _ in 0..40 {
             let header = data.len();
             data.extend([0x60, 0x02]);
             for slot in [header + 2, header + 4] {
-                data.extend(
-                    u16::try_from(0x8000 | (slot - prev) / 2)
-                        .unwrap()
-                        .to_be_bytes(),
-                );
+                data.extend(narrow_ptr(slot - prev));
             }
             prev = header;
         }
         let trailer = data.len();
-        data.extend(
-            u16::try_from(0x8000 | (trailer - prev) / 2)
-                .unwrap()
-                .to_be_bytes(),
-        );
+        data.extend(narrow_ptr(trailer - prev));
         assert!(matches!(err(&data), FleeceError::TooManyValues { .. }));
     }
 
