@@ -7,7 +7,11 @@ fn main() {
     if target_os == "linux" || target_os == "android" || target_os.ends_with("bsd") {
         let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
         let minor = std::env::var("CARGO_PKG_VERSION_MINOR").unwrap();
-        let abi = if major == "0" { format!("0.{minor}") } else { major };
+        let abi = if major == "0" {
+            format!("0.{minor}")
+        } else {
+            major
+        };
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liblitecore_ws.so.{abi}");
     }
 }

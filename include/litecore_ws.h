@@ -73,6 +73,17 @@ typedef struct C4Socket C4Socket;
 #define LCWS_VERSION_PATCH 0
 
 /**
+ * Largest message accepted from the peer; a bigger one closes the socket with 1009.
+ */
+#define LCWS_MAX_MESSAGE_SIZE ((16 * 1024) * 1024)
+
+/**
+ * Reading pauses while this many received bytes are not yet acknowledged by
+ * `completedReceive` (LiteCore's built-in transport uses the same 64 KiB).
+ */
+#define LCWS_READ_PAUSE_THRESHOLD (64 * 1024)
+
+/**
  * Result of the library-level calls.
  */
 typedef enum LcwsStatus {
@@ -253,6 +264,11 @@ extern "C" {
  * `context` is the factory's `context`: NULL, or the `C4Database*` whose cookie store the
  * socket reads and updates (see `lcws_c4_factory` in `litecore_ws_c4.h`). `address` and
  * `options` are copied before the call returns.
+ *
+ * # Safety
+ * `socket` must be a live LiteCore socket (or NULL, refused); `address` must be NULL or point to
+ * a valid `C4Address` whose slices are readable during the call; a non-NULL `options.buf` must
+ * point to `options.size` readable bytes during the call.
  */
 void lcws_socket_open(C4Socket *socket,
                       const struct LcwsAddress *address,

@@ -11,17 +11,17 @@ use crate::error::{close_code, NetworkCode, Stage, TransportError};
 use crate::options::Options;
 use crate::{handshake, session, tls};
 use crate::{lcws_log, log::Level, runtime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_tungstenite::tungstenite::handshake::client::generate_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::handshake::client::generate_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// LiteCore's own connect timeout; the transport gives up at the same moment.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -46,7 +46,10 @@ pub trait WriteBuffer: AsRef<[u8]> + Send + 'static {}
 pub enum Command {
     Write(Box<dyn WriteBuffer>),
     CompletedReceive(usize),
-    RequestClose { status: i32, message: String },
+    RequestClose {
+        status: i32,
+        message: String,
+    },
     /// Stop now with this error (library shutdown, refused calls).
     Abort(TransportError),
 }
@@ -77,7 +80,11 @@ impl Address {
         if self.host.is_empty() {
             return Err(bad("the address has no host name"));
         }
-        if self.host.bytes().any(|b| b <= b' ' || b == b'/' || b == 0x7f) {
+        if self
+            .host
+            .bytes()
+            .any(|b| b <= b' ' || b == b'/' || b == 0x7f)
+        {
             return Err(bad(&format!("invalid host name {:?}", self.host)));
         }
         if self.port == 0 {
@@ -100,10 +107,12 @@ impl SocketHandle {
     /// Queues work for the actor. After the actor ended the command is dropped, which releases
     /// any buffer it holds.
     pub fn send(&self, command: Command) {
-        if let Err(mpsc::error::SendError(command)) = self.commands.send(command) {
-            if let Command::Write(_) = command {
-                lcws_log!(Level::Debug, Some(self.id), "write after close: buffer released unsent");
-            }
+        if let Err(mpsc::error::SendError(Command::Write(_))) = self.commands.send(command) {
+            lcws_log!(
+                Level::Debug,
+                Some(self.id),
+                "write after close: buffer released unsent"
+            );
         }
     }
 }
@@ -147,8 +156,18 @@ pub struct Pending {
 /// the socket) at any moment after [`Pending::spawn`].
 pub fn prepare(id: u64) -> (SocketHandle, Pending) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let handle = SocketHandle { id, commands: tx.clone() };
-    (handle, Pending { id, commands: tx, queue: rx })
+    let handle = SocketHandle {
+        id,
+        commands: tx.clone(),
+    };
+    (
+        handle,
+        Pending {
+            id,
+            commands: tx,
+            queue: rx,
+        },
+    )
 }
 
 impl Pending {
@@ -171,7 +190,9 @@ impl Pending {
                 return Err((host, err));
             }
         };
-        live().get_or_insert_with(HashMap::new).insert(self.id, self.commands);
+        live()
+            .get_or_insert_with(HashMap::new)
+            .insert(self.id, self.commands);
         runtime.spawn(run(self.id, host, setup, self.queue));
         Ok(())
     }
@@ -201,15 +222,26 @@ async fn run(
                 Err(e) => Some(e),
                 Ok(None) => None,
                 Ok(Some(ws)) => {
-                    lcws_log!(Level::Info, Some(id), "opened after {:?}", started.elapsed());
+                    lcws_log!(
+                        Level::Info,
+                        Some(id),
+                        "opened after {:?}",
+                        started.elapsed()
+                    );
                     host.opened();
-                    crate::session::run(id, &mut *host, ws, &mut commands, options.heartbeat()).await
+                    crate::session::run(id, &mut *host, ws, &mut commands, options.heartbeat())
+                        .await
                 }
             }
         }
     };
     match &result {
-        None => lcws_log!(Level::Info, Some(id), "closed cleanly after {:?}", started.elapsed()),
+        None => lcws_log!(
+            Level::Info,
+            Some(id),
+            "closed cleanly after {:?}",
+            started.elapsed()
+        ),
         Some(e) => lcws_log!(Level::Warning, Some(id), "closed with error {e}"),
     }
     host.closed(result.as_ref());
@@ -270,19 +302,33 @@ async fn establish(
 ) -> Result<WebSocketStream<Transport>, TransportError> {
     // Build everything that can fail on bad options before touching the network.
     let request = handshake::build_request(address, options, &generate_key())?;
-    let tls_config = if address.is_tls() { Some(tls::client_config(options)?) } else { None };
+    let tls_config = if address.is_tls() {
+        Some(tls::client_config(options)?)
+    } else {
+        None
+    };
     let tcp = connect_tcp(id, address).await?;
     let mut stream = match tls_config {
         Some(config) => MaybeTlsStream::Rustls(tls::handshake(tcp, &address.host, config).await?),
         None => MaybeTlsStream::Plain(tcp),
     };
-    lcws_log!(Level::Verbose, Some(id), "request:\n{}", request.masked.trim_end());
-    stream
-        .write_all(&request.bytes)
-        .await
-        .map_err(|e| TransportError::from_io(&e, Stage::Handshake, "sending the upgrade request"))?;
+    lcws_log!(
+        Level::Verbose,
+        Some(id),
+        "request:\n{}",
+        request.masked.trim_end()
+    );
+    stream.write_all(&request.bytes).await.map_err(|e| {
+        TransportError::from_io(&e, Stage::Handshake, "sending the upgrade request")
+    })?;
     let (response, mut rest) = handshake::read_response(&mut stream).await?;
-    lcws_log!(Level::Info, Some(id), "HTTP {} {}", response.status, response.reason);
+    lcws_log!(
+        Level::Info,
+        Some(id),
+        "HTTP {} {}",
+        response.status,
+        response.reason
+    );
     if response.status != 101 {
         // Read the (small) error body for its `reason`, briefly; the headers are what matters.
         if let Some(len) = handshake::content_length(&response) {
@@ -301,14 +347,23 @@ async fn establish(
         host.got_http_response(response.status as i32, &response.headers_fleece());
         let message = handshake::failure_message(&response, &rest);
         return Err(if (200..300).contains(&response.status) {
-            TransportError::websocket(close_code::PROTOCOL_ERROR, format!("HTTP {} instead of a WebSocket upgrade", response.status))
+            TransportError::websocket(
+                close_code::PROTOCOL_ERROR,
+                format!("HTTP {} instead of a WebSocket upgrade", response.status),
+            )
         } else {
             TransportError::websocket(response.status as i32, message)
         });
     }
     host.got_http_response(101, &response.headers_fleece());
     handshake::validate_upgrade(&request, &response)?;
-    Ok(WebSocketStream::from_partially_read(stream, rest, Role::Client, Some(session::websocket_config())).await)
+    Ok(WebSocketStream::from_partially_read(
+        stream,
+        rest,
+        Role::Client,
+        Some(session::websocket_config()),
+    )
+    .await)
 }
 
 /// The result `closed` reports when LiteCore's `requestClose` arrives before the socket opened.
@@ -319,7 +374,11 @@ pub fn close_before_open(status: i32, message: &str) -> Result<(), TransportErro
         close_code::NORMAL | close_code::GOING_AWAY => Ok(()),
         504 => Err(TransportError::network(
             NetworkCode::Timeout,
-            if message.is_empty() { "connect timed out" } else { message },
+            if message.is_empty() {
+                "connect timed out"
+            } else {
+                message
+            },
         )),
         _ => Err(TransportError::websocket(
             status,
@@ -348,7 +407,11 @@ async fn connect_tcp(id: u64, address: &Address) -> Result<TcpStream, TransportE
         }
     }
     let (addr, e) = last_err.expect("resolve returns at least one address");
-    Err(TransportError::from_io(&e, Stage::Connect, &format!("connect to {addr}")))
+    Err(TransportError::from_io(
+        &e,
+        Stage::Connect,
+        &format!("connect to {addr}"),
+    ))
 }
 
 async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, TransportError> {
@@ -376,10 +439,19 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, TransportErro
 /// name (UnknownHost), anything else (no DNS server, temporary failure) is a DNS failure.
 fn dns_error(host: &str, e: &std::io::Error) -> TransportError {
     let text = e.to_string();
-    let unknown = ["Name or service not known", "No address associated", "nodename nor servname", "not known"]
-        .iter()
-        .any(|s| text.contains(s));
-    let code = if unknown { NetworkCode::UnknownHost } else { NetworkCode::DnsFailure };
+    let unknown = [
+        "Name or service not known",
+        "No address associated",
+        "nodename nor servname",
+        "not known",
+    ]
+    .iter()
+    .any(|s| text.contains(s));
+    let code = if unknown {
+        NetworkCode::UnknownHost
+    } else {
+        NetworkCode::DnsFailure
+    };
     TransportError::network(code, format!("DNS lookup of {host:?} failed: {text}"))
 }
 
@@ -421,8 +493,12 @@ mod tests {
 
     #[test]
     fn address_validation() {
-        assert!(addr("ws", "localhost", 4984, "/db/_blipsync").validate().is_ok());
-        assert!(addr("WSS", "::1", 443, "/db/_blipsync?x=1").validate().is_ok());
+        assert!(addr("ws", "localhost", 4984, "/db/_blipsync")
+            .validate()
+            .is_ok());
+        assert!(addr("WSS", "::1", 443, "/db/_blipsync?x=1")
+            .validate()
+            .is_ok());
         for bad in [
             addr("http", "h", 80, "/"),
             addr("ws", "", 80, "/"),
@@ -441,16 +517,27 @@ mod tests {
         assert_eq!(close_before_open(1000, ""), Ok(()));
         assert_eq!(close_before_open(1001, "bye"), Ok(()));
         let e = close_before_open(504, "Timed out").unwrap_err();
-        assert_eq!((e.domain, e.code, e.message.as_str()), (crate::error::Domain::Network, 3, "Timed out"));
+        assert_eq!(
+            (e.domain, e.code, e.message.as_str()),
+            (crate::error::Domain::Network, 3, "Timed out")
+        );
         let e = close_before_open(4002, "").unwrap_err();
         assert_eq!((e.domain, e.code), (crate::error::Domain::WebSocket, 4002));
     }
 
     #[test]
     fn dns_error_classification() {
-        let e = dns_error("nope.invalid", &std::io::Error::other("failed to lookup address information: Name or service not known"));
+        let e = dns_error(
+            "nope.invalid",
+            &std::io::Error::other(
+                "failed to lookup address information: Name or service not known",
+            ),
+        );
         assert_eq!(e.code, NetworkCode::UnknownHost as i32);
-        let e = dns_error("x", &std::io::Error::other("Temporary failure in name resolution"));
+        let e = dns_error(
+            "x",
+            &std::io::Error::other("Temporary failure in name resolution"),
+        );
         assert_eq!(e.code, NetworkCode::DnsFailure as i32);
     }
 }

@@ -171,11 +171,7 @@ fn io_network_code(err: &io::Error) -> Option<NetworkCode> {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{{{:?}, {}}} {}",
-            self.domain, self.code, self.message
-        )
+        write!(f, "{{{:?}, {}}} {}", self.domain, self.code, self.message)
     }
 }
 
@@ -218,11 +214,8 @@ mod tests {
             (libc::ECONNREFUSED, 19),
         ];
         for (errno, code) in rows {
-            let e = TransportError::from_io(
-                &io::Error::from_raw_os_error(errno),
-                Stage::Connect,
-                "c",
-            );
+            let e =
+                TransportError::from_io(&io::Error::from_raw_os_error(errno), Stage::Connect, "c");
             assert_eq!((e.domain, e.code), (Domain::Network, code), "errno {errno}");
         }
     }
@@ -244,7 +237,8 @@ mod tests {
 
     #[test]
     fn unknown_io_errors_are_network_unknown_with_message() {
-        let e = TransportError::from_io(&io(io::ErrorKind::Other), Stage::Connect, "connect to h:1");
+        let e =
+            TransportError::from_io(&io(io::ErrorKind::Other), Stage::Connect, "connect to h:1");
         assert_eq!((e.domain, e.code), (Domain::Network, 13));
         assert!(e.message.starts_with("connect to h:1: "));
     }

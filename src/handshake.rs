@@ -89,7 +89,11 @@ pub fn build_request(
         match auth.kind {
             AuthType::Basic if !auth.challenge_auth => {
                 if let (Some(user), Some(password)) = (&auth.username, &auth.password) {
-                    headers.push(("Authorization".into(), basic_credentials(user, password.expose()), true));
+                    headers.push((
+                        "Authorization".into(),
+                        basic_credentials(user, password.expose()),
+                        true,
+                    ));
                 }
             }
             AuthType::Session => {
@@ -128,7 +132,8 @@ pub fn build_request(
                 "replicator option 'headers.{name}' may not be set: it belongs to the WebSocket handshake"
             )));
         }
-        let secret = lower == "authorization" || lower == "cookie" || lower == "proxy-authorization";
+        let secret =
+            lower == "authorization" || lower == "cookie" || lower == "proxy-authorization";
         headers.push((name.clone(), value.clone().into_bytes(), secret));
     }
     headers.push(("Connection".into(), b"Upgrade".to_vec(), false));
@@ -174,7 +179,11 @@ fn basic_credentials(user: &str, password: &[u8]) -> Vec<u8> {
     let mut raw = user.as_bytes().to_vec();
     raw.push(b':');
     raw.extend_from_slice(password);
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)).into_bytes()
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+    .into_bytes()
 }
 
 fn check_header_value(key: &str, value: &[u8]) -> Result<(), TransportError> {
@@ -248,7 +257,11 @@ pub async fn read_response<S: AsyncRead + Unpin>(
     let mut chunk = [0u8; 4096];
     loop {
         let n = stream.read(&mut chunk).await.map_err(|e| {
-            TransportError::from_io(&e, crate::error::Stage::Handshake, "reading the HTTP response")
+            TransportError::from_io(
+                &e,
+                crate::error::Stage::Handshake,
+                "reading the HTTP response",
+            )
         })?;
         if n == 0 {
             return Err(TransportError::network(
@@ -295,21 +308,28 @@ fn protocol_error(message: String) -> TransportError {
 }
 
 /// Checks a 101 answer against the request (RFC 6455 section 4.1 and LiteCore's checks).
-pub fn validate_upgrade(request: &UpgradeRequest, response: &Response) -> Result<(), TransportError> {
+pub fn validate_upgrade(
+    request: &UpgradeRequest,
+    response: &Response,
+) -> Result<(), TransportError> {
     let upgrade_ok = response
         .header_str("upgrade")
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("websocket"));
-    let connection_ok = response
-        .header_str("connection")
-        .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")));
+    let connection_ok = response.header_str("connection").is_some_and(|v| {
+        v.split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+    });
     if !upgrade_ok || !connection_ok {
         return Err(protocol_error(
             "the server's 101 answer lacks 'Upgrade: websocket' / 'Connection: Upgrade'".into(),
         ));
     }
-    let expected = tokio_tungstenite::tungstenite::handshake::derive_accept_key(request.key.as_bytes());
+    let expected =
+        tokio_tungstenite::tungstenite::handshake::derive_accept_key(request.key.as_bytes());
     if response.header_str("sec-websocket-accept").map(str::trim) != Some(expected.as_str()) {
-        return Err(protocol_error("the server's Sec-WebSocket-Accept is wrong".into()));
+        return Err(protocol_error(
+            "the server's Sec-WebSocket-Accept is wrong".into(),
+        ));
     }
     if let Some(chosen) = response.header_str("sec-websocket-protocol") {
         let chosen = chosen.trim();
@@ -378,7 +398,9 @@ fn json_string_field(body: &[u8], field: &str) -> Option<String> {
                 'r' => out.push('\r'),
                 'u' => {
                     let hex: String = chars.by_ref().take(4).collect();
-                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?).unwrap_or('\u{fffd}'));
+                    out.push(
+                        char::from_u32(u32::from_str_radix(&hex, 16).ok()?).unwrap_or('\u{fffd}'),
+                    );
                 }
                 c => out.push(c),
             },
@@ -425,9 +447,11 @@ mod tests {
 
     #[test]
     fn request_has_litecores_headers_in_order() {
-        let mut o = Options::default();
-        o.ws_protocols = vec!["BLIP_3+CBMobile_3".into(), "BLIP_3+CBMobile_2".into()];
-        o.headers = vec![("X-Test".into(), "1".into())];
+        let mut o = Options {
+            ws_protocols: vec!["BLIP_3+CBMobile_3".into(), "BLIP_3+CBMobile_2".into()],
+            headers: vec![("X-Test".into(), "1".into())],
+            ..Options::default()
+        };
         let mut a = auth(AuthType::Basic);
         a.username = Some("alice".into());
         a.password = Some(Secret(b"p@ss:w\xc3\xb6rd".to_vec()));
@@ -441,14 +465,20 @@ mod tests {
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], "GET /db/_blipsync HTTP/1.1");
         assert_eq!(lines[1], "Host: sg:4984");
-        assert_eq!(lines[2], format!("User-Agent: litecore-ws/{}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(
+            lines[2],
+            format!("User-Agent: litecore-ws/{}", env!("CARGO_PKG_VERSION"))
+        );
         assert_eq!(lines[3], format!("Authorization: {expected_auth}"));
         assert_eq!(lines[4], "X-Test: 1");
         assert_eq!(lines[5], "Connection: Upgrade");
         assert_eq!(lines[6], "Upgrade: websocket");
         assert_eq!(lines[7], "Sec-WebSocket-Version: 13");
         assert_eq!(lines[8], "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
-        assert_eq!(lines[9], "Sec-WebSocket-Protocol: BLIP_3+CBMobile_3,BLIP_3+CBMobile_2");
+        assert_eq!(
+            lines[9],
+            "Sec-WebSocket-Protocol: BLIP_3+CBMobile_3,BLIP_3+CBMobile_2"
+        );
         assert!(text.ends_with("\r\n\r\n"));
         assert!(!r.masked.contains("YWxpY2"), "{}", r.masked);
         assert!(r.masked.contains("Authorization: Basic ***"));
@@ -463,29 +493,51 @@ mod tests {
         o.cookies = Some(Secret(b"other=1".to_vec()));
         let r = build_request(&addr("ws", "h", 80), &o, "k").unwrap();
         let text = String::from_utf8(r.bytes).unwrap();
-        assert!(text.contains("\r\nCookie: SyncGatewaySession=abc123; other=1\r\n"), "{text}");
-        assert!(r.masked.contains("Cookie: SyncGatewaySession=***; other=***"), "{}", r.masked);
+        assert!(
+            text.contains("\r\nCookie: SyncGatewaySession=abc123; other=1\r\n"),
+            "{text}"
+        );
+        assert!(
+            r.masked
+                .contains("Cookie: SyncGatewaySession=***; other=***"),
+            "{}",
+            r.masked
+        );
         assert!(!r.masked.contains("abc123"));
     }
 
     #[test]
     fn bearer_token_and_user_agent_override() {
-        let mut o = Options::default();
         let mut a = auth(AuthType::OpenIdConnect);
         a.token = Some(Secret(b"eyJ.x.y".to_vec()));
-        o.auth = Some(a);
-        o.headers = vec![("user-agent".into(), "MyApp/2".into())];
-        let text = String::from_utf8(build_request(&addr("ws", "h", 80), &o, "k").unwrap().bytes).unwrap();
+        let o = Options {
+            auth: Some(a),
+            headers: vec![("user-agent".into(), "MyApp/2".into())],
+            ..Options::default()
+        };
+        let text =
+            String::from_utf8(build_request(&addr("ws", "h", 80), &o, "k").unwrap().bytes).unwrap();
         assert!(text.contains("\r\nAuthorization: Bearer eyJ.x.y\r\n"));
         assert!(text.contains("\r\nUser-Agent: MyApp/2\r\n"));
-        assert_eq!(text.matches("User-Agent").count() + text.matches("user-agent").count(), 1);
+        assert_eq!(
+            text.matches("User-Agent").count() + text.matches("user-agent").count(),
+            1
+        );
     }
 
     #[test]
     fn reserved_headers_are_refused() {
-        for name in ["Host", "connection", "Sec-WebSocket-Key", "Upgrade", "Sec-WebSocket-Protocol"] {
-            let mut o = Options::default();
-            o.headers = vec![(name.into(), "x".into())];
+        for name in [
+            "Host",
+            "connection",
+            "Sec-WebSocket-Key",
+            "Upgrade",
+            "Sec-WebSocket-Protocol",
+        ] {
+            let o = Options {
+                headers: vec![(name.into(), "x".into())],
+                ..Options::default()
+            };
             let e = build_request(&addr("ws", "h", 80), &o, "k").unwrap_err();
             assert_eq!(e.code, 9, "{name}");
             assert!(e.message.contains(name), "{}", e.message);
@@ -500,7 +552,8 @@ mod tests {
         a.password = Some(Secret(b"p".to_vec()));
         a.challenge_auth = true;
         o.auth = Some(a);
-        let text = String::from_utf8(build_request(&addr("ws", "h", 80), &o, "k").unwrap().bytes).unwrap();
+        let text =
+            String::from_utf8(build_request(&addr("ws", "h", 80), &o, "k").unwrap().bytes).unwrap();
         assert!(!text.contains("Authorization"));
     }
 
@@ -508,7 +561,10 @@ mod tests {
         Response {
             status,
             reason: "R".into(),
-            headers: headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                .collect(),
         }
     }
 
@@ -529,11 +585,26 @@ mod tests {
         assert!(validate_upgrade(&req, &response(101, &good)).is_ok());
         let mut bad_accept = good;
         bad_accept[2].1 = "AAAA";
-        assert_eq!(validate_upgrade(&req, &response(101, &bad_accept)).unwrap_err().code, 1002);
+        assert_eq!(
+            validate_upgrade(&req, &response(101, &bad_accept))
+                .unwrap_err()
+                .code,
+            1002
+        );
         let mut other_proto = good;
         other_proto[3].1 = "BLIP_3+CBMobile_9";
-        assert_eq!(validate_upgrade(&req, &response(101, &other_proto)).unwrap_err().code, 403);
-        assert_eq!(validate_upgrade(&req, &response(101, &good[1..])).unwrap_err().code, 1002);
+        assert_eq!(
+            validate_upgrade(&req, &response(101, &other_proto))
+                .unwrap_err()
+                .code,
+            403
+        );
+        assert_eq!(
+            validate_upgrade(&req, &response(101, &good[1..]))
+                .unwrap_err()
+                .code,
+            1002
+        );
     }
 
     #[tokio::test]
@@ -543,7 +614,10 @@ mod tests {
         let (r, rest) = read_response(&mut input).await.unwrap();
         assert_eq!(r.status, 401);
         assert_eq!(r.headers[1].0, "Www-Authenticate");
-        assert_eq!(r.headers.iter().filter(|(n, _)| n == "Set-Cookie").count(), 2);
+        assert_eq!(
+            r.headers.iter().filter(|(n, _)| n == "Set-Cookie").count(),
+            2
+        );
         assert_eq!(failure_message(&r, &rest), "Login required");
         assert_eq!(content_length(&r), Some(50));
     }
@@ -560,11 +634,17 @@ mod tests {
     fn failure_messages() {
         let json = response(404, &[("Content-Type", "application/json")]);
         assert_eq!(
-            failure_message(&json, br#"{"error":"not_found","reason":"no such database \"x\""}"#),
+            failure_message(
+                &json,
+                br#"{"error":"not_found","reason":"no such database \"x\""}"#
+            ),
             "no such database \"x\""
         );
         let text = response(500, &[("Content-Type", "text/plain; charset=utf-8")]);
-        assert_eq!(failure_message(&text, b"  I only speak BLIP_3+CBMobile_4 \n"), "I only speak BLIP_3+CBMobile_4");
+        assert_eq!(
+            failure_message(&text, b"  I only speak BLIP_3+CBMobile_4 \n"),
+            "I only speak BLIP_3+CBMobile_4"
+        );
         let none = response(503, &[]);
         assert_eq!(failure_message(&none, b""), "R");
     }

@@ -190,10 +190,7 @@ fn integer(key: &str, v: &Value<'_>) -> Result<i64, OptionsError> {
     }
 }
 
-fn dict<'v, 'a>(
-    key: &str,
-    v: &'v Value<'a>,
-) -> Result<&'v [(&'a [u8], Value<'a>)], OptionsError> {
+fn dict<'v, 'a>(key: &str, v: &'v Value<'a>) -> Result<&'v [(&'a [u8], Value<'a>)], OptionsError> {
     v.as_dict().ok_or_else(|| wrong_type(key, "a dict", v))
 }
 
@@ -206,7 +203,8 @@ impl Options {
         if data.is_empty() {
             return Ok(Options::default());
         }
-        let root = fleece::decode(data).map_err(|e| err("", format!("are not valid Fleece: {e}")))?;
+        let root =
+            fleece::decode(data).map_err(|e| err("", format!("are not valid Fleece: {e}")))?;
         Options::from_value(&root)
     }
 
@@ -229,7 +227,10 @@ impl Options {
                 "cookies" => {
                     let cookies = secret(key, v)?;
                     if has_line_break(cookies.expose()) {
-                        return Err(err(key, "contains a line break or NUL (header injection refused)"));
+                        return Err(err(
+                            key,
+                            "contains a line break or NUL (header injection refused)",
+                        ));
                     }
                     o.cookies = Some(cookies);
                 }
@@ -247,7 +248,9 @@ impl Options {
                     if !(0..=MAX_HEARTBEAT_SECS).contains(&secs) {
                         return Err(err(
                             key,
-                            format!("must be between 0 and {MAX_HEARTBEAT_SECS} seconds, not {secs}"),
+                            format!(
+                                "must be between 0 and {MAX_HEARTBEAT_SECS} seconds, not {secs}"
+                            ),
                         ));
                     }
                     o.heartbeat_secs = (secs > 0).then_some(secs as u64);
@@ -355,7 +358,9 @@ fn parse_proxy(v: &Value<'_>) -> Result<Proxy, OptionsError> {
                     _ => {
                         return Err(err(
                             &path,
-                            format!("names an unknown proxy type \"{t}\" (none, HTTP, HTTPS, SOCKS)"),
+                            format!(
+                                "names an unknown proxy type \"{t}\" (none, HTTP, HTTPS, SOCKS)"
+                            ),
                         ))
                     }
                 };
@@ -383,7 +388,11 @@ fn parse_proxy(v: &Value<'_>) -> Result<Proxy, OptionsError> {
         }
     }
     if proxy.kind != ProxyType::None && proxy.host.as_deref().unwrap_or("").is_empty() {
-        let hint = if kind_given { "" } else { " (or type \"none\")" };
+        let hint = if kind_given {
+            ""
+        } else {
+            " (or type \"none\")"
+        };
         return Err(err("proxy.host", format!("is required for a proxy{hint}")));
     }
     Ok(proxy)
@@ -392,9 +401,8 @@ fn parse_proxy(v: &Value<'_>) -> Result<Proxy, OptionsError> {
 /// RFC 7230 `token`: what a header or cookie name may contain.
 pub fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// CR, LF or NUL in a header value would let it start a new header line.
@@ -412,13 +420,19 @@ fn parse_headers(v: &Value<'_>) -> Result<Vec<(String, String)>, OptionsError> {
             .ok_or_else(|| {
                 err(
                     "headers",
-                    format!("has an invalid header name {:?}", String::from_utf8_lossy(raw_key)),
+                    format!(
+                        "has an invalid header name {:?}",
+                        String::from_utf8_lossy(raw_key)
+                    ),
                 )
             })?;
         let path = format!("headers.{name}");
         let value = string(&path, v)?;
         if has_line_break(value.as_bytes()) {
-            return Err(err(&path, "contains a line break or NUL (header injection refused)"));
+            return Err(err(
+                &path,
+                "contains a line break or NUL (header injection refused)",
+            ));
         }
         out.push((name.to_owned(), value));
     }
@@ -536,7 +550,10 @@ mod tests {
                 ("X-Test".to_string(), "1".to_string())
             ]
         );
-        assert_eq!(o.ws_protocols, vec!["BLIP_3+CBMobile_3", "BLIP_3+CBMobile_2"]);
+        assert_eq!(
+            o.ws_protocols,
+            vec!["BLIP_3+CBMobile_3", "BLIP_3+CBMobile_2"]
+        );
         assert_eq!(o.heartbeat(), Duration::from_secs(30));
         assert_eq!(o.root_certs.as_deref(), Some(&b"ROOTS"[..]));
         assert_eq!(o.pinned_cert.as_deref(), Some(&b"PIN"[..]));
@@ -573,82 +590,265 @@ mod tests {
     fn expect_err(f: impl FnOnce(&mut Encoder), key: &str, fragment: &str) {
         let e = parse(f).expect_err("should fail");
         assert_eq!(e.key, key, "{e}");
-        assert!(e.to_string().contains(fragment), "{e} should contain {fragment}");
+        assert!(
+            e.to_string().contains(fragment),
+            "{e} should contain {fragment}"
+        );
         assert!(e.to_string().contains(key), "{e} should name {key}");
     }
 
     #[test]
     fn wrong_types_name_the_key() {
-        expect_err(|e| { e.write_key(b"auth"); e.write_string(b"x") }, "auth", "must be a dict, not string");
-        expect_err(|e| { e.write_key(b"cookies"); e.write_int(3) }, "cookies", "must be a string");
-        expect_err(|e| { e.write_key(b"heartbeat"); e.write_string(b"30") }, "heartbeat", "must be an integer");
-        expect_err(|e| { e.write_key(b"heartbeat"); e.write_double(1.5) }, "heartbeat", "must be an integer");
-        expect_err(|e| { e.write_key(b"WS-Protocols"); e.begin_array(); e.end_array() }, "WS-Protocols", "must be a string");
-        expect_err(|e| { e.write_key(b"rootCerts"); e.write_bool(true) }, "rootCerts", "must be data");
-        expect_err(|e| { e.write_key(b"pinnedCert"); e.write_int(1) }, "pinnedCert", "must be data");
-        expect_err(|e| { e.write_key(b"acceptAllCerts"); e.write_string(b"yes") }, "acceptAllCerts", "must be a boolean");
-        expect_err(|e| { e.write_key(b"onlySelfSignedServer"); e.write_string(b"1") }, "onlySelfSignedServer", "must be a boolean");
-        expect_err(|e| { e.write_key(b"networkInterface"); e.write_int(1) }, "networkInterface", "must be a string");
-        expect_err(|e| { e.write_key(b"headers"); e.write_string(b"X: y") }, "headers", "must be a dict");
         expect_err(
-            |e| { e.write_key(b"headers"); e.begin_dict(); e.write_key(b"X-N"); e.write_int(1); e.end_dict() },
-            "headers.X-N", "must be a string",
+            |e| {
+                e.write_key(b"auth");
+                e.write_string(b"x")
+            },
+            "auth",
+            "must be a dict, not string",
         );
         expect_err(
-            |e| { e.write_key(b"auth"); e.begin_dict(); e.write_key(b"username"); e.write_int(7); e.end_dict() },
-            "auth.username", "must be a string, not integer",
+            |e| {
+                e.write_key(b"cookies");
+                e.write_int(3)
+            },
+            "cookies",
+            "must be a string",
         );
         expect_err(
-            |e| { e.write_key(b"auth"); e.begin_dict(); e.write_key(b"challengeAuth"); e.write_string(b"t"); e.end_dict() },
-            "auth.challengeAuth", "must be a boolean",
+            |e| {
+                e.write_key(b"heartbeat");
+                e.write_string(b"30")
+            },
+            "heartbeat",
+            "must be an integer",
         );
         expect_err(
-            |e| { e.write_key(b"proxy"); e.begin_dict(); e.write_key(b"port"); e.write_string(b"80"); e.end_dict() },
-            "proxy.port", "must be an integer",
+            |e| {
+                e.write_key(b"heartbeat");
+                e.write_double(1.5)
+            },
+            "heartbeat",
+            "must be an integer",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"WS-Protocols");
+                e.begin_array();
+                e.end_array()
+            },
+            "WS-Protocols",
+            "must be a string",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"rootCerts");
+                e.write_bool(true)
+            },
+            "rootCerts",
+            "must be data",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"pinnedCert");
+                e.write_int(1)
+            },
+            "pinnedCert",
+            "must be data",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"acceptAllCerts");
+                e.write_string(b"yes")
+            },
+            "acceptAllCerts",
+            "must be a boolean",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"onlySelfSignedServer");
+                e.write_string(b"1")
+            },
+            "onlySelfSignedServer",
+            "must be a boolean",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"networkInterface");
+                e.write_int(1)
+            },
+            "networkInterface",
+            "must be a string",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"headers");
+                e.write_string(b"X: y")
+            },
+            "headers",
+            "must be a dict",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"headers");
+                e.begin_dict();
+                e.write_key(b"X-N");
+                e.write_int(1);
+                e.end_dict()
+            },
+            "headers.X-N",
+            "must be a string",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"auth");
+                e.begin_dict();
+                e.write_key(b"username");
+                e.write_int(7);
+                e.end_dict()
+            },
+            "auth.username",
+            "must be a string, not integer",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"auth");
+                e.begin_dict();
+                e.write_key(b"challengeAuth");
+                e.write_string(b"t");
+                e.end_dict()
+            },
+            "auth.challengeAuth",
+            "must be a boolean",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"proxy");
+                e.begin_dict();
+                e.write_key(b"port");
+                e.write_string(b"80");
+                e.end_dict()
+            },
+            "proxy.port",
+            "must be an integer",
         );
     }
 
     #[test]
     fn bad_values_are_refused() {
         expect_err(
-            |e| { e.write_key(b"auth"); e.begin_dict(); e.write_key(b"type"); e.write_string(b"Facebook"); e.end_dict() },
-            "auth.type", "unsupported authentication type \"Facebook\"",
+            |e| {
+                e.write_key(b"auth");
+                e.begin_dict();
+                e.write_key(b"type");
+                e.write_string(b"Facebook");
+                e.end_dict()
+            },
+            "auth.type",
+            "unsupported authentication type \"Facebook\"",
         );
-        expect_err(|e| { e.write_key(b"heartbeat"); e.write_int(-1) }, "heartbeat", "between 0 and");
-        expect_err(|e| { e.write_key(b"heartbeat"); e.write_uint(u64::MAX) }, "heartbeat", "out of range");
-        expect_err(|e| { e.write_key(b"heartbeat"); e.write_int(i64::MAX) }, "heartbeat", "between 0 and");
+        expect_err(
+            |e| {
+                e.write_key(b"heartbeat");
+                e.write_int(-1)
+            },
+            "heartbeat",
+            "between 0 and",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"heartbeat");
+                e.write_uint(u64::MAX)
+            },
+            "heartbeat",
+            "out of range",
+        );
+        expect_err(
+            |e| {
+                e.write_key(b"heartbeat");
+                e.write_int(i64::MAX)
+            },
+            "heartbeat",
+            "between 0 and",
+        );
         for port in [0i64, 65536, -1, i64::MAX] {
             expect_err(
                 |e| {
-                    e.write_key(b"proxy"); e.begin_dict();
-                    e.write_key(b"host"); e.write_string(b"p");
-                    e.write_key(b"port"); e.write_int(port);
+                    e.write_key(b"proxy");
+                    e.begin_dict();
+                    e.write_key(b"host");
+                    e.write_string(b"p");
+                    e.write_key(b"port");
+                    e.write_int(port);
                     e.end_dict()
                 },
-                "proxy.port", "must be 1–65535",
+                "proxy.port",
+                "must be 1–65535",
             );
         }
         expect_err(
-            |e| { e.write_key(b"proxy"); e.begin_dict(); e.write_key(b"type"); e.write_string(b"FTP"); e.end_dict() },
-            "proxy.type", "unknown proxy type",
+            |e| {
+                e.write_key(b"proxy");
+                e.begin_dict();
+                e.write_key(b"type");
+                e.write_string(b"FTP");
+                e.end_dict()
+            },
+            "proxy.type",
+            "unknown proxy type",
         );
         expect_err(
-            |e| { e.write_key(b"proxy"); e.begin_dict(); e.write_key(b"type"); e.write_string(b"HTTP"); e.end_dict() },
-            "proxy.host", "is required",
+            |e| {
+                e.write_key(b"proxy");
+                e.begin_dict();
+                e.write_key(b"type");
+                e.write_string(b"HTTP");
+                e.end_dict()
+            },
+            "proxy.host",
+            "is required",
         );
         expect_err(
-            |e| { e.write_key(b"headers"); e.begin_dict(); e.write_key(b"X-A"); e.write_string(b"v\r\nEvil: 1"); e.end_dict() },
-            "headers.X-A", "header injection",
+            |e| {
+                e.write_key(b"headers");
+                e.begin_dict();
+                e.write_key(b"X-A");
+                e.write_string(b"v\r\nEvil: 1");
+                e.end_dict()
+            },
+            "headers.X-A",
+            "header injection",
         );
         expect_err(
-            |e| { e.write_key(b"headers"); e.begin_dict(); e.write_key(b"Bad Name"); e.write_string(b"v"); e.end_dict() },
-            "headers", "invalid header name",
+            |e| {
+                e.write_key(b"headers");
+                e.begin_dict();
+                e.write_key(b"Bad Name");
+                e.write_string(b"v");
+                e.end_dict()
+            },
+            "headers",
+            "invalid header name",
         );
         expect_err(
-            |e| { e.write_key(b"auth"); e.begin_dict(); e.write_key(b"cookieName"); e.write_string(b"a;b"); e.end_dict() },
-            "auth.cookieName", "not a valid cookie name",
+            |e| {
+                e.write_key(b"auth");
+                e.begin_dict();
+                e.write_key(b"cookieName");
+                e.write_string(b"a;b");
+                e.end_dict()
+            },
+            "auth.cookieName",
+            "not a valid cookie name",
         );
-        expect_err(|e| { e.write_key(b"cookies"); e.write_string(b"a=b\r\nX-Evil: 1") }, "cookies", "header injection");
+        expect_err(
+            |e| {
+                e.write_key(b"cookies");
+                e.write_string(b"a=b\r\nX-Evil: 1")
+            },
+            "cookies",
+            "header injection",
+        );
     }
 
     #[test]
@@ -700,7 +900,10 @@ mod tests {
         e.end_array();
         let bytes = e.finish().unwrap();
         let err = Options::from_fleece(&bytes).unwrap_err();
-        assert!(err.to_string().contains("must be a dict, not array"), "{err}");
+        assert!(
+            err.to_string().contains("must be a dict, not array"),
+            "{err}"
+        );
         let err = Options::from_fleece(&[0x80, 0x10]).unwrap_err();
         assert!(err.to_string().contains("not valid Fleece"), "{err}");
     }

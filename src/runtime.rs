@@ -36,7 +36,10 @@ impl fmt::Display for RuntimeError {
         match self {
             RuntimeError::AlreadyStarted => write!(f, "the runtime is already running"),
             RuntimeError::BadWorkerCount(n) => {
-                write!(f, "worker thread count must be 1–{MAX_WORKER_THREADS}, not {n}")
+                write!(
+                    f,
+                    "worker thread count must be 1–{MAX_WORKER_THREADS}, not {n}"
+                )
             }
             RuntimeError::StartFailed(e) => write!(f, "could not start the runtime: {e}"),
             RuntimeError::OnRuntimeThread => {

@@ -276,7 +276,10 @@ fn far_future() -> Instant {
 
 /// The outcome of a close handshake that ended (TCP closed after the Close exchange).
 /// `None` when no handshake was under way.
-fn finished_close(phase: Phase, peer_status: &Option<(i32, String)>) -> Option<Option<TransportError>> {
+fn finished_close(
+    phase: Phase,
+    peer_status: &Option<(i32, String)>,
+) -> Option<Option<TransportError>> {
     match phase {
         Phase::Open => None,
         Phase::Closing => Some(None),
@@ -284,7 +287,11 @@ fn finished_close(phase: Phase, peer_status: &Option<(i32, String)>) -> Option<O
             Some((status, _)) if *status == close_code::NORMAL => None,
             Some((status, reason)) => Some(TransportError::websocket(
                 *status,
-                if reason.is_empty() { "closed by peer".to_string() } else { reason.clone() },
+                if reason.is_empty() {
+                    "closed by peer".to_string()
+                } else {
+                    reason.clone()
+                },
             )),
             None => None,
         }),
@@ -307,19 +314,30 @@ pub fn map_ws_error(e: &tungstenite::Error, what: &str) -> TransportError {
     use tungstenite::Error as E;
     match e {
         E::Io(io) => TransportError::from_io(io, Stage::Open, what),
-        E::ConnectionClosed | E::AlreadyClosed => {
-            TransportError::websocket(close_code::ABNORMAL, "the connection closed without a Close frame")
-        }
-        E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            TransportError::websocket(close_code::ABNORMAL, "the connection was reset without a Close frame")
-        }
+        E::ConnectionClosed | E::AlreadyClosed => TransportError::websocket(
+            close_code::ABNORMAL,
+            "the connection closed without a Close frame",
+        ),
+        E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => TransportError::websocket(
+            close_code::ABNORMAL,
+            "the connection was reset without a Close frame",
+        ),
         E::Capacity(CapacityError::MessageTooLong { size, max_size }) => TransportError::websocket(
             close_code::MESSAGE_TOO_BIG,
             format!("received a message of {size} bytes; the limit is {max_size}"),
         ),
-        E::Utf8(_) => TransportError::websocket(close_code::BAD_MESSAGE_FORMAT, "received a text message that is not UTF-8"),
-        E::Protocol(p) => TransportError::websocket(close_code::PROTOCOL_ERROR, format!("WebSocket protocol error: {p}")),
-        other => TransportError::websocket(close_code::PROTOCOL_ERROR, format!("WebSocket error: {other}")),
+        E::Utf8(_) => TransportError::websocket(
+            close_code::BAD_MESSAGE_FORMAT,
+            "received a text message that is not UTF-8",
+        ),
+        E::Protocol(p) => TransportError::websocket(
+            close_code::PROTOCOL_ERROR,
+            format!("WebSocket protocol error: {p}"),
+        ),
+        other => TransportError::websocket(
+            close_code::PROTOCOL_ERROR,
+            format!("WebSocket error: {other}"),
+        ),
     }
 }
 
@@ -348,7 +366,10 @@ mod tests {
 
     #[test]
     fn pong_timeouts() {
-        assert_eq!(pong_timeout(Duration::from_secs(300)), Duration::from_secs(20));
+        assert_eq!(
+            pong_timeout(Duration::from_secs(300)),
+            Duration::from_secs(20)
+        );
         assert_eq!(pong_timeout(Duration::from_secs(3)), Duration::from_secs(2));
         assert_eq!(pong_timeout(Duration::from_secs(1)), Duration::from_secs(1));
     }

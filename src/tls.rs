@@ -17,8 +17,13 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 /// Parses one or more certificates given as PEM text or as a single DER certificate.
-pub fn parse_certificates(what: &str, bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, TransportError> {
-    let bad = |detail: String| TransportError::invalid_parameter(format!("replicator option '{what}' {detail}"));
+pub fn parse_certificates(
+    what: &str,
+    bytes: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, TransportError> {
+    let bad = |detail: String| {
+        TransportError::invalid_parameter(format!("replicator option '{what}' {detail}"))
+    };
     if bytes.is_empty() {
         return Err(bad("is empty".into()));
     }
@@ -47,7 +52,12 @@ fn is_der_sequence(bytes: &[u8]) -> bool {
             if rest.len() < k {
                 return false;
             }
-            (rest[..k].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize), 2 + k)
+            (
+                rest[..k]
+                    .iter()
+                    .fold(0usize, |acc, b| (acc << 8) | *b as usize),
+                2 + k,
+            )
         }
         _ => return false,
     };
@@ -64,7 +74,9 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 fn build_config(roots: RootCertStore) -> Result<Arc<ClientConfig>, TransportError> {
     let mut config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}")))?
+        .map_err(|e| {
+            TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
+        })?
         .with_root_certificates(roots)
         .with_no_client_auth();
     // Sync Gateway speaks HTTP/2 only when configured to; the upgrade needs HTTP/1.1.
@@ -110,7 +122,10 @@ pub async fn handshake(
     config: Arc<ClientConfig>,
 ) -> Result<TlsStream<TcpStream>, TransportError> {
     let name = ServerName::try_from(host.to_string()).map_err(|_| {
-        TransportError::network(NetworkCode::InvalidUrl, format!("{host:?} is not a valid TLS server name"))
+        TransportError::network(
+            NetworkCode::InvalidUrl,
+            format!("{host:?} is not a valid TLS server name"),
+        )
     })?;
     TlsConnector::from(config)
         .connect(name, tcp)
@@ -120,7 +135,10 @@ pub async fn handshake(
 
 /// Maps a failed TLS handshake to the Network code LiteCore expects for its kind.
 pub fn map_handshake_error(e: &std::io::Error, host: &str) -> TransportError {
-    let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) else {
+    let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
         return TransportError::from_io(e, Stage::Handshake, &format!("TLS handshake with {host}"));
     };
     map_rustls_error(tls, host)
@@ -133,14 +151,16 @@ pub fn map_rustls_error(e: &rustls::Error, host: &str) -> TransportError {
             C::Expired | C::ExpiredContext { .. } => NetworkCode::TlsCertExpired,
             C::NotValidYet | C::NotValidYetContext { .. } => NetworkCode::TlsCertUntrusted,
             C::UnknownIssuer => NetworkCode::TlsCertUnknownRoot,
-            C::NotValidForName | C::NotValidForNameContext { .. } => NetworkCode::TlsCertNameMismatch,
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                NetworkCode::TlsCertNameMismatch
+            }
             C::Revoked => NetworkCode::TlsCertRevoked,
             _ => NetworkCode::TlsCertUntrusted,
         },
         E::AlertReceived(A::CertificateRequired) => NetworkCode::TlsCertRequiredByPeer,
-        E::AlertReceived(A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::UnsupportedCertificate) => {
-            NetworkCode::TlsCertRejectedByPeer
-        }
+        E::AlertReceived(
+            A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::UnsupportedCertificate,
+        ) => NetworkCode::TlsCertRejectedByPeer,
         _ => NetworkCode::TlsHandshakeFailed,
     };
     TransportError::network(code, format!("TLS handshake with {host}: {e}"))
@@ -159,19 +179,37 @@ mod tests {
             (rustls::Error::InvalidCertificate(C::NotValidForName), 15),
             (rustls::Error::InvalidCertificate(C::Revoked), 14),
             (rustls::Error::InvalidCertificate(C::BadSignature), 8),
-            (rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired), 9),
-            (rustls::Error::AlertReceived(rustls::AlertDescription::BadCertificate), 10),
-            (rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure), 6),
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+                9,
+            ),
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::BadCertificate),
+                10,
+            ),
+            (
+                rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+                6,
+            ),
         ];
         for (err, code) in rows {
             let t = map_rustls_error(&err, "h");
-            assert_eq!((t.domain, t.code), (crate::error::Domain::Network, code), "{err:?}");
+            assert_eq!(
+                (t.domain, t.code),
+                (crate::error::Domain::Network, code),
+                "{err:?}"
+            );
         }
     }
 
     #[test]
     fn certificate_parsing_rejects_garbage() {
-        for bad in [&b""[..], b"hello", b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n", &[0x30, 0x82, 0x03, 0x1c, 1, 2, 3]] {
+        for bad in [
+            &b""[..],
+            b"hello",
+            b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+            &[0x30, 0x82, 0x03, 0x1c, 1, 2, 3],
+        ] {
             let e = parse_certificates("rootCerts", bad).unwrap_err();
             assert_eq!(e.code, 9, "{bad:?}");
             assert!(e.message.contains("rootCerts"));

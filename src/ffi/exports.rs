@@ -24,6 +24,12 @@ pub const LCWS_VERSION_MAJOR: u32 = 0;
 pub const LCWS_VERSION_MINOR: u32 = 1;
 pub const LCWS_VERSION_PATCH: u32 = 0;
 
+/// Largest message accepted from the peer; a bigger one closes the socket with 1009.
+pub const LCWS_MAX_MESSAGE_SIZE: u64 = 16 * 1024 * 1024;
+/// Reading pauses while this many received bytes are not yet acknowledged by
+/// `completedReceive` (LiteCore's built-in transport uses the same 64 KiB).
+pub const LCWS_READ_PAUSE_THRESHOLD: u64 = 64 * 1024;
+
 /// Result of the library-level calls.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,16 +111,20 @@ unsafe fn slice_bytes<'a>(s: LcwsSlice) -> Option<&'a [u8]> {
 /// `addr` must be NULL or point to a valid `C4Address` whose slices are readable.
 unsafe fn copy_address(addr: *const LcwsAddress) -> Result<Address, TransportError> {
     if addr.is_null() {
-        return Err(TransportError::invalid_parameter("open: the address is NULL"));
+        return Err(TransportError::invalid_parameter(
+            "open: the address is NULL",
+        ));
     }
     // SAFETY: non-NULL and valid during `open`, per LiteCore's contract.
     let a = unsafe { &*addr };
     let text = |s: LcwsSlice, what: &str| -> Result<String, TransportError> {
         // SAFETY: the slices of a valid C4Address are readable during `open`.
-        let bytes = unsafe { slice_bytes(s) }
-            .ok_or_else(|| TransportError::invalid_parameter(format!("open: address {what} is NULL")))?;
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| TransportError::invalid_parameter(format!("open: address {what} is not UTF-8")))
+        let bytes = unsafe { slice_bytes(s) }.ok_or_else(|| {
+            TransportError::invalid_parameter(format!("open: address {what} is NULL"))
+        })?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| {
+            TransportError::invalid_parameter(format!("open: address {what} is not UTF-8"))
+        })
     };
     let address = Address {
         scheme: text(a.scheme, "scheme")?,
@@ -131,8 +141,13 @@ unsafe fn copy_address(addr: *const LcwsAddress) -> Result<Address, TransportErr
 /// `context` is the factory's `context`: NULL, or the `C4Database*` whose cookie store the
 /// socket reads and updates (see `lcws_c4_factory` in `litecore_ws_c4.h`). `address` and
 /// `options` are copied before the call returns.
+///
+/// # Safety
+/// `socket` must be a live LiteCore socket (or NULL, refused); `address` must be NULL or point to
+/// a valid `C4Address` whose slices are readable during the call; a non-NULL `options.buf` must
+/// point to `options.size` readable bytes during the call.
 #[no_mangle]
-pub extern "C" fn lcws_socket_open(
+pub unsafe extern "C" fn lcws_socket_open(
     socket: *mut C4Socket,
     address: *const LcwsAddress,
     options: LcwsSlice,
@@ -140,7 +155,11 @@ pub extern "C" fn lcws_socket_open(
 ) {
     boundary("lcws_socket_open", (), || {
         if socket.is_null() {
-            lcws_log!(Level::Error, None, "open called with a NULL socket: ignored");
+            lcws_log!(
+                Level::Error,
+                None,
+                "open called with a NULL socket: ignored"
+            );
             return;
         }
         let id = connection::next_id();
@@ -175,7 +194,9 @@ fn start_socket(
     // may dispose the socket) before this function returns.
     let (handle, pending) = connection::prepare(id);
     let ptr = Box::into_raw(Box::new(handle));
-    handles().get_or_insert_with(HashSet::new).insert(ptr as usize);
+    handles()
+        .get_or_insert_with(HashSet::new)
+        .insert(ptr as usize);
     host::set_native_handle(socket, ptr.cast());
     if let Err((host_socket, err)) = pending.spawn(Box::new(host_socket), setup) {
         lcws_log!(Level::Error, Some(id), "{err}");
@@ -184,7 +205,11 @@ fn start_socket(
             .name("lcws-close".into())
             .spawn(move || host_socket.closed(Some(&err)));
         if let Err(e) = spawned {
-            lcws_log!(Level::Error, Some(id), "cannot start a thread either ({e}); socket leaked");
+            lcws_log!(
+                Level::Error,
+                Some(id),
+                "cannot start a thread either ({e}); socket leaked"
+            );
         }
     }
 }
@@ -196,14 +221,22 @@ fn start_socket(
 pub extern "C" fn lcws_socket_write(socket: *mut C4Socket, data: LcwsSliceResult) {
     boundary("lcws_socket_write", (), || {
         let Some(buffer) = LiteCoreBuffer::adopt(data) else {
-            lcws_log!(Level::Error, None, "write called before lcws_set_host: buffer leaked");
+            lcws_log!(
+                Level::Error,
+                None,
+                "write called before lcws_set_host: buffer leaked"
+            );
             return;
         };
         let sent = with_handle(socket, |h| h.send(Command::Write(Box::new(buffer))));
         if sent.is_none() {
             // `buffer` moved into the closure only when it ran; otherwise it was dropped
             // (released) when the closure was dropped.
-            lcws_log!(Level::Warning, None, "write on an unknown or disposed socket: buffer released");
+            lcws_log!(
+                Level::Warning,
+                None,
+                "write on an unknown or disposed socket: buffer released"
+            );
         }
     })
 }
@@ -213,7 +246,11 @@ pub extern "C" fn lcws_socket_write(socket: *mut C4Socket, data: LcwsSliceResult
 pub extern "C" fn lcws_socket_completed_receive(socket: *mut C4Socket, byte_count: usize) {
     boundary("lcws_socket_completed_receive", (), || {
         if with_handle(socket, |h| h.send(Command::CompletedReceive(byte_count))).is_none() {
-            lcws_log!(Level::Warning, None, "completedReceive on an unknown or disposed socket: ignored");
+            lcws_log!(
+                Level::Warning,
+                None,
+                "completedReceive on an unknown or disposed socket: ignored"
+            );
         }
     })
 }
@@ -222,14 +259,26 @@ pub extern "C" fn lcws_socket_completed_receive(socket: *mut C4Socket, byte_coun
 /// Returns at once; `closed` follows from a litecore-ws thread. May be called from inside
 /// `close_requested`.
 #[no_mangle]
-pub extern "C" fn lcws_socket_request_close(socket: *mut C4Socket, status: c_int, message: LcwsSlice) {
+pub extern "C" fn lcws_socket_request_close(
+    socket: *mut C4Socket,
+    status: c_int,
+    message: LcwsSlice,
+) {
     boundary("lcws_socket_request_close", (), || {
         // SAFETY: LiteCore's message slice is valid during this call.
         let message = unsafe { slice_bytes(message) }
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
-        if with_handle(socket, |h| h.send(Command::RequestClose { status, message })).is_none() {
-            lcws_log!(Level::Warning, None, "requestClose on an unknown or disposed socket: ignored");
+        if with_handle(socket, |h| {
+            h.send(Command::RequestClose { status, message })
+        })
+        .is_none()
+        {
+            lcws_log!(
+                Level::Warning,
+                None,
+                "requestClose on an unknown or disposed socket: ignored"
+            );
         }
     })
 }
@@ -260,7 +309,9 @@ pub extern "C" fn lcws_socket_dispose(socket: *mut C4Socket) {
         }
         // Only getNativeHandle is safe inside dispose (LiteCore 3.4+).
         let ptr = host::native_handle(socket);
-        let owned = handles().as_mut().is_some_and(|s| s.remove(&(ptr as usize)));
+        let owned = handles()
+            .as_mut()
+            .is_some_and(|s| s.remove(&(ptr as usize)));
         if owned {
             // SAFETY: `ptr` was in HANDLES, so it is a live `Box<SocketHandle>` from `open`;
             // removing it from the set (above, under the lock) makes this the only free.
@@ -280,7 +331,11 @@ pub extern "C" fn lcws_socket_attached(socket: *mut C4Socket) {
             return;
         }
         let id = connection::next_id();
-        lcws_log!(Level::Error, Some(id), "attached: litecore-ws does not adopt native sockets; closing");
+        lcws_log!(
+            Level::Error,
+            Some(id),
+            "attached: litecore-ws does not adopt native sockets; closing"
+        );
         if let Some(host_socket) = host::retain_socket(socket, id, std::ptr::null_mut()) {
             let err = TransportError::litecore(
                 LiteCoreCode::Unsupported,
@@ -336,7 +391,9 @@ pub extern "C" fn lcws_set_worker_threads(count: u32) -> LcwsStatus {
 /// the environment variable `LCWS_LOG`.
 #[no_mangle]
 pub extern "C" fn lcws_set_log_level(level: c_int) {
-    boundary("lcws_set_log_level", (), || crate::log::set_threshold(level))
+    boundary("lcws_set_log_level", (), || {
+        crate::log::set_threshold(level)
+    })
 }
 
 static GLOBAL_REGISTRATION_CLAIMED: AtomicBool = AtomicBool::new(false);
@@ -372,13 +429,22 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub extern "C" fn lcws_shutdown() -> LcwsStatus {
     boundary("lcws_shutdown", LcwsStatus::InternalError, || {
         if host::in_host_call() || crate::runtime::on_runtime_thread() {
-            lcws_log!(Level::Warning, None, "lcws_shutdown refused: called from a litecore-ws callback or thread");
+            lcws_log!(
+                Level::Warning,
+                None,
+                "lcws_shutdown refused: called from a litecore-ws callback or thread"
+            );
             return LcwsStatus::InCallback;
         }
-        let going_away = TransportError::websocket(close_code::GOING_AWAY, "litecore-ws is shutting down");
+        let going_away =
+            TransportError::websocket(close_code::GOING_AWAY, "litecore-ws is shutting down");
         let remaining = connection::abort_all(&going_away, SHUTDOWN_GRACE);
         if remaining > 0 {
-            lcws_log!(Level::Warning, None, "lcws_shutdown: {remaining} socket(s) still closing; runtime left running");
+            lcws_log!(
+                Level::Warning,
+                None,
+                "lcws_shutdown: {remaining} socket(s) still closing; runtime left running"
+            );
             return LcwsStatus::Busy;
         }
         match crate::runtime::shutdown(Duration::from_secs(1)) {
@@ -405,6 +471,12 @@ mod tests {
         // SAFETY: lcws_version returns a static NUL-terminated string.
         let s = unsafe { std::ffi::CStr::from_ptr(lcws_version()) };
         assert_eq!(s.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+    }
+
+    #[test]
+    fn exported_limits_match_the_session() {
+        assert_eq!(LCWS_MAX_MESSAGE_SIZE as usize, crate::session::MAX_MESSAGE_SIZE);
+        assert_eq!(LCWS_READ_PAUSE_THRESHOLD as usize, crate::session::READ_PAUSE_THRESHOLD);
     }
 
     #[test]

@@ -273,7 +273,7 @@ unsafe impl Send for SocketPtr {}
 
 /// Retains `socket` and returns the object through which the actor talks to LiteCore.
 /// `None` when no host table is installed.
-pub fn retain_socket(socket: *mut C4Socket, id: u64, db: *mut c_void) -> Option<HostSocket> {
+pub(crate) fn retain_socket(socket: *mut C4Socket, id: u64, db: *mut c_void) -> Option<HostSocket> {
     let host = host()?;
     let retain = host.0.retain?;
     // SAFETY: `socket` is the non-NULL socket LiteCore passed to `open`; retaining it keeps it
@@ -308,8 +308,13 @@ impl HostSocket {
             Some(make) => {
                 let msg = e.message.as_bytes();
                 // SAFETY: `make` is LiteCore's `c4error_make`, which copies the message.
-                let made = host_call(|| unsafe { make(e.domain as u8, e.code, LcwsSlice::from_bytes(msg)) });
-                LcwsError { padding: [0; 3], ..made }
+                let made = host_call(|| unsafe {
+                    make(e.domain as u8, e.code, LcwsSlice::from_bytes(msg))
+                });
+                LcwsError {
+                    padding: [0; 3],
+                    ..made
+                }
             }
             None => LcwsError {
                 domain: e.domain as u8,
@@ -358,7 +363,13 @@ impl LiteCoreSocket for HostSocket {
         let err = error.map_or(LcwsError::NONE, |e| self.make_error(e));
         let closed = self.table.0.closed.expect("checked in set_host");
         let release = self.table.0.release.expect("checked in set_host");
-        crate::lcws_log!(Level::Debug, Some(self.id), "calling closed({},{})", err.domain, err.code);
+        crate::lcws_log!(
+            Level::Debug,
+            Some(self.id),
+            "calling closed({},{})",
+            err.domain,
+            err.code
+        );
         // SAFETY: the socket is still retained by us; `closed` may drop LiteCore's own
         // references, which is why we release ours only after it returned (contract section 3).
         host_call(|| unsafe { closed(self.socket.0, err) });
@@ -411,7 +422,7 @@ impl Drop for LiteCoreBuffer {
 }
 
 /// Reads the socket's native handle.
-pub fn native_handle(socket: *mut C4Socket) -> *mut c_void {
+pub(crate) fn native_handle(socket: *mut C4Socket) -> *mut c_void {
     match host().and_then(|h| h.0.get_native_handle) {
         // SAFETY: LiteCore passes a live socket to every factory callback.
         Some(get) => host_call(|| unsafe { get(socket) }),
@@ -420,7 +431,7 @@ pub fn native_handle(socket: *mut C4Socket) -> *mut c_void {
 }
 
 /// Stores the socket's native handle.
-pub fn set_native_handle(socket: *mut C4Socket, handle: *mut c_void) {
+pub(crate) fn set_native_handle(socket: *mut C4Socket, handle: *mut c_void) {
     if let Some(set) = host().and_then(|h| h.0.set_native_handle) {
         // SAFETY: LiteCore passes a live socket to every factory callback.
         host_call(|| unsafe { set(socket, handle) });

@@ -11,14 +11,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define FAKE_MAGIC 0x4C43534F434B4554ull /* "LCSOCKET" */
 
+typedef struct FakeMessage {
+    struct FakeMessage *next;
+    size_t size;
+    unsigned char data[];
+} FakeMessage;
+
 struct C4Socket {
     uint64_t magic;
+    int ack_mode;
+    bool keep_messages;
+    FakeMessage *head, *tail;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int refcount;
@@ -111,6 +123,7 @@ void c4socket_opened(C4Socket *s) {
     pthread_mutex_lock(&s->mu);
     if (s->st.opened_calls++ > 0) violation(s, "opened called twice");
     if (s->st.http_response_calls == 0) violation(s, "opened without gotHTTPResponse(101)");
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     leave(s);
 }
@@ -147,6 +160,7 @@ void c4socket_completedWrite(C4Socket *s, size_t n) {
     enter(s, __func__, 0);
     pthread_mutex_lock(&s->mu);
     s->st.bytes_written_acked += n;
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     leave(s);
 }
@@ -159,8 +173,35 @@ void c4socket_received(C4Socket *s, LcwsSlice data) {
     if (s->st.opened_calls == 0) violation(s, "received before opened");
     s->st.bytes_received += data.size;
     s->st.messages_received++;
+    if (s->keep_messages && data.size) {
+        FakeMessage *m = (FakeMessage *)malloc(sizeof(FakeMessage) + data.size);
+        if (!m) abort();
+        m->next = NULL;
+        m->size = data.size;
+        memcpy(m->data, data.buf, data.size);
+        if (s->tail) s->tail->next = m;
+        else s->head = m;
+        s->tail = m;
+    }
+    int ack = s->ack_mode == FAKE_ACK_IMMEDIATE;
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     leave(s);
+    /* BLIP acknowledges once it processed the frame; here at once, re-entrantly, which LiteCore
+     * also does (completedReceive from inside c4socket_received). */
+    if (ack) g_factory.completedReceive(s, data.size);
+}
+
+void fake_socket_set_ack_mode(C4Socket *s, int mode) {
+    pthread_mutex_lock(&check(s, __func__)->mu);
+    s->ack_mode = mode;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fake_socket_keep_messages(C4Socket *s, bool keep) {
+    pthread_mutex_lock(&check(s, __func__)->mu);
+    s->keep_messages = keep;
+    pthread_mutex_unlock(&s->mu);
 }
 
 void c4Socket_setNativeHandle(C4Socket *s, void *h) {
@@ -362,6 +403,7 @@ C4Socket *fake_socket_new(void) {
     pthread_cond_init(&s->cv, NULL);
     s->refcount = 1;
     s->st.refcount = 1;
+    s->keep_messages = true;
     atomic_init(&s->in_host_call, 0);
     return s;
 }
@@ -442,6 +484,58 @@ int fake_wait_closed(C4Socket *s, int timeout_ms) {
     return done;
 }
 
+/* Waits on the socket's condition until pred(s) holds; returns pred(s). */
+static int wait_until(C4Socket *s, int timeout_ms, int (*pred)(C4Socket *, size_t), size_t arg) {
+    struct timespec ts;
+    deadline_after(&ts, timeout_ms);
+    pthread_mutex_lock(&s->mu);
+    while (!pred(s, arg)) {
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) break;
+    }
+    int done = pred(s, arg);
+    pthread_mutex_unlock(&s->mu);
+    return done;
+}
+
+static int opened_or_closed(C4Socket *s, size_t unused) {
+    (void)unused;
+    return s->st.opened_calls > 0 || s->st.closed_calls > 0;
+}
+
+int fake_wait_opened(C4Socket *s, int timeout_ms) {
+    wait_until(check(s, __func__), timeout_ms, opened_or_closed, 0);
+    pthread_mutex_lock(&s->mu);
+    int opened = s->st.opened_calls > 0;
+    pthread_mutex_unlock(&s->mu);
+    return opened;
+}
+
+static int written_at_least(C4Socket *s, size_t bytes) { return s->st.bytes_written_acked >= bytes; }
+
+int fake_wait_written(C4Socket *s, size_t bytes, int timeout_ms) {
+    return wait_until(check(s, __func__), timeout_ms, written_at_least, bytes);
+}
+
+static int has_message(C4Socket *s, size_t unused) {
+    (void)unused;
+    return s->head != NULL;
+}
+
+void *fake_socket_next_message(C4Socket *s, int timeout_ms, size_t *size) {
+    if (!wait_until(check(s, __func__), timeout_ms, has_message, 0)) return NULL;
+    pthread_mutex_lock(&s->mu);
+    FakeMessage *m = s->head;
+    s->head = m->next;
+    if (!s->head) s->tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    void *copy = malloc(m->size);
+    if (!copy) abort();
+    memcpy(copy, m->data, m->size);
+    *size = m->size;
+    free(m);
+    return copy;
+}
+
 int fake_wait_refcount(C4Socket *s, int count, int timeout_ms) {
     check(s, __func__);
     struct timespec ts;
@@ -479,6 +573,11 @@ FakeSocketState fake_socket_state(C4Socket *s) {
 
 void fake_socket_free(C4Socket *s) {
     check(s, __func__);
+    for (FakeMessage *m = s->head; m;) {
+        FakeMessage *next = m->next;
+        free(m);
+        m = next;
+    }
     s->magic = 0;
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
@@ -544,4 +643,94 @@ void *fake_read_file(const char *path, size_t *size) {
     fclose(f);
     if (buf) *size = n;
     return buf;
+}
+
+/* ---- peers ---- */
+
+extern char **environ;
+
+int fake_peer_start(FakePeer *p, char *const argv[], int timeout_ms) {
+    memset(p, 0, sizeof *p);
+    p->pid = -1;
+    p->stdin_fd = -1;
+    int in[2], out[2];
+    if (pipe(in) != 0) return 0;
+    if (pipe(out) != 0) { close(in[0]); close(in[1]); return 0; }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    if (rc != 0) {
+        fprintf(stderr, "fake_peer_start: cannot start %s: %s\n", argv[0], strerror(rc));
+        close(in[1]);
+        close(out[0]);
+        return 0;
+    }
+    p->pid = pid;
+    p->stdin_fd = in[1];
+    /* Read lines until READY (the peer prints it only once it listens). */
+    FILE *f = fdopen(out[0], "r");
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    char line[4096];
+    int ok = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "READY ", 6) == 0) {
+            snprintf(p->ready, sizeof p->ready, "%s", line + 6);
+            ok = 1;
+            break;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000 > timeout_ms) break;
+    }
+    fclose(f); /* the peer's later stdout lines go nowhere; it logs to stderr */
+    if (!ok) {
+        fprintf(stderr, "fake_peer_start: %s did not print READY\n", argv[0]);
+        fake_peer_stop(p);
+    }
+    return ok;
+}
+
+static const char *json_field(const char *json, const char *key) {
+    char needle[128];
+    snprintf(needle, sizeof needle, "\"%s\"", key);
+    const char *at = strstr(json, needle);
+    if (!at) return NULL;
+    at += strlen(needle);
+    while (*at == ' ' || *at == ':') at++;
+    return at;
+}
+
+long fake_peer_int(const FakePeer *p, const char *key) {
+    const char *v = json_field(p->ready, key);
+    return v ? strtol(v, NULL, 10) : 0;
+}
+
+void fake_peer_str(const FakePeer *p, const char *key, char *out, size_t out_size) {
+    out[0] = 0;
+    const char *v = json_field(p->ready, key);
+    if (!v || *v != '"') return;
+    v++;
+    size_t n = 0;
+    while (v[n] && v[n] != '"' && n + 1 < out_size) n++;
+    memcpy(out, v, n);
+    out[n] = 0;
+}
+
+void fake_peer_stop(FakePeer *p) {
+    if (p->stdin_fd >= 0) close(p->stdin_fd);
+    if (p->pid > 0) {
+        kill(p->pid, SIGTERM);
+        waitpid(p->pid, NULL, 0);
+    }
+    p->pid = -1;
+    p->stdin_fd = -1;
 }

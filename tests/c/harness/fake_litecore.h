@@ -108,6 +108,38 @@ long fake_outstanding_buffers(void);
 const char *fake_captured_log(void);
 void fake_reset_log(void);
 
+/* ---- Received messages ---- */
+
+/* How the fake acknowledges received bytes (completedReceive), per socket:
+ *   FAKE_ACK_IMMEDIATE (default): from inside c4socket_received, as BLIP does for small frames;
+ *   FAKE_ACK_MANUAL: only when the test calls fake_socket_completed_receive. */
+enum { FAKE_ACK_IMMEDIATE = 0, FAKE_ACK_MANUAL = 1 };
+void fake_socket_set_ack_mode(C4Socket *s, int mode);
+/* Waits for the next received message; returns a malloc'd copy (caller frees) and its size,
+ * or NULL on timeout. Messages are kept only while `keep` is on (default on). */
+void *fake_socket_next_message(C4Socket *s, int timeout_ms, size_t *size);
+void fake_socket_keep_messages(C4Socket *s, bool keep);
+/* Waits until opened was called (1), or closed / the timeout (0). */
+int fake_wait_opened(C4Socket *s, int timeout_ms);
+/* Waits until at least `bytes` were acknowledged by completedWrite (1) or the timeout (0). */
+int fake_wait_written(C4Socket *s, size_t bytes, int timeout_ms);
+
+/* ---- Peer processes (SG stand-in, TLS front, ...) ---- */
+
+typedef struct FakePeer {
+    int pid;
+    int stdin_fd;      /* closing it tells the peer to exit */
+    char ready[2048];  /* the JSON after "READY " */
+} FakePeer;
+/* Starts argv[0] with argv and waits (up to timeout_ms) for a stdout line "READY {json}".
+ * Returns 1 on success. */
+int fake_peer_start(FakePeer *p, char *const argv[], int timeout_ms);
+/* An integer field of the READY JSON (0 when absent). */
+long fake_peer_int(const FakePeer *p, const char *key);
+/* A string field of the READY JSON copied into out ("" when absent). */
+void fake_peer_str(const FakePeer *p, const char *key, char *out, size_t out_size);
+void fake_peer_stop(FakePeer *p);
+
 /* Test helpers. */
 /* A TCP port on 127.0.0.1 with nothing listening (bound to port 0, then closed). */
 uint16_t fake_closed_port(void);
