@@ -13,6 +13,10 @@ jobs=${LCWS_JOBS:-2}
 
 section() { printf '\n== %s\n' "$*"; }
 
+section "cargo fmt --check, cargo clippy -D warnings"
+cargo fmt --check
+cargo clippy --locked -j"$jobs" --all-targets -- -D warnings
+
 section "cargo test"
 cargo test --locked -j"$jobs"
 

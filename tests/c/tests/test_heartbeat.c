@@ -1,0 +1,46 @@
+/* With heartbeat 2 s, litecore-ws pings the idle peer; a peer that stops reading never answers,
+ * so after the pong timeout (min(20 s, heartbeat - 1 s) = 1 s) the socket closes with
+ * {Network, 3 Timeout}. A responsive peer keeps the connection open across several heartbeats. */
+#define _POSIX_C_SOURCE 200809L
+#include "peer_test.h"
+#include <time.h>
+
+/* {"heartbeat": 2}, hand-encoded Fleece: "heartbeat" @0, dict @10 {key ptr -> 0, value 2},
+ * trailer -> 10. */
+static const unsigned char heartbeat_2[] = {0x49, 'h', 'e', 'a', 'r', 't', 'b', 'e', 'a', 't',
+                                            0x70, 0x01, 0x80, 0x06, 0x00, 0x02, 0x80, 0x03};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv) {
+    CHECK(argc == 3);
+    FakePeer sg;
+    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
+    uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
+    peer_test_init();
+
+    /* Responsive peer: still open after 2.5 heartbeats (pings answered). */
+    C4Socket *s = peer_test_open(port, heartbeat_2, sizeof heartbeat_2);
+    CHECK(!fake_wait_closed(s, 5000));
+    fake_socket_request_close(s, 1000, "");
+    FakeSocketState st = peer_test_finish(s, 10000);
+    CHECK_EQ_INT(st.closed_error.code, 0);
+
+    /* Frozen peer. */
+    s = peer_test_open(port, heartbeat_2, sizeof heartbeat_2);
+    peer_test_command(s, "!cmd freeze");
+    double t0 = now_s();
+    st = peer_test_finish(s, 15000);
+    double took = now_s() - t0;
+    printf("  timed out after %.2f s\n", took);
+    CHECK_EQ_INT(st.closed_error.domain, 5);
+    CHECK_EQ_INT(st.closed_error.code, 3);
+    CHECK(took > 2.5 && took < 6.0);
+    fake_peer_stop(&sg);
+    puts("heartbeat ok");
+    return 0;
+}
