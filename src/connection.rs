@@ -229,8 +229,15 @@ async fn run(
                         started.elapsed()
                     );
                     host.opened();
-                    crate::session::run(id, &mut *host, ws, &mut commands, options.heartbeat())
-                        .await
+                    crate::session::run(
+                        id,
+                        &mut *host,
+                        ws,
+                        &mut commands,
+                        options.heartbeat(),
+                        options.mirror_message_types,
+                    )
+                    .await
                 }
             }
         }

@@ -105,6 +105,10 @@ pub struct Options {
     pub proxy: Option<Proxy>,
     pub network_interface: Option<String>,
     pub accept_parent_domain_cookies: bool,
+    /// `lcwsMirrorMessageTypes` (testing aid, e.g. the Autobahn echo client): each write is sent
+    /// as text when the oldest received, not yet echoed message was text. Replication never
+    /// needs it (BLIP is binary).
+    pub mirror_message_types: bool,
 }
 
 impl Options {
@@ -265,6 +269,7 @@ impl Options {
                     o.network_interface = (!name.is_empty()).then_some(name);
                 }
                 "acceptParentDomainCookies" => o.accept_parent_domain_cookies = boolean(key, v)?,
+                "lcwsMirrorMessageTypes" => o.mirror_message_types = boolean(key, v)?,
                 _ => {}
             }
         }

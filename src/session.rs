@@ -107,6 +107,7 @@ pub async fn run<S>(
     ws: WebSocketStream<S>,
     commands: &mut mpsc::UnboundedReceiver<Command>,
     heartbeat: Duration,
+    mirror_message_types: bool,
 ) -> Option<TransportError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -138,6 +139,8 @@ where
     let mut awaiting_pong = false;
     let mut timer = Instant::now() + heartbeat;
     let mut close_deadline: Option<Instant> = None;
+    // With `mirror_message_types`: whether each received, not yet echoed message was text.
+    let mut received_types: std::collections::VecDeque<bool> = Default::default();
 
     let result = loop {
         let paused = unacked >= READ_PAUSE_THRESHOLD;
@@ -151,7 +154,15 @@ where
                     }
                     let len = (*buf).as_ref().len();
                     let bytes = Bytes::from_owner(Owned(buf));
-                    let _ = out_tx.send(Outgoing::Message(Message::Binary(bytes), len));
+                    let as_text = mirror_message_types && received_types.pop_front() == Some(true);
+                    let message = match as_text {
+                        true => match tungstenite::Utf8Bytes::try_from(bytes.clone()) {
+                            Ok(text) => Message::Text(text),
+                            Err(_) => Message::Binary(bytes),
+                        },
+                        false => Message::Binary(bytes),
+                    };
+                    let _ = out_tx.send(Outgoing::Message(message, len));
                 }
                 Some(Command::CompletedReceive(n)) => {
                     let was_paused = unacked >= READ_PAUSE_THRESHOLD;
@@ -200,8 +211,14 @@ where
                         timer = Instant::now() + heartbeat;
                     }
                     match message {
-                        Message::Binary(data) => deliver(host, &data, &mut unacked),
-                        Message::Text(text) => deliver(host, text.as_bytes(), &mut unacked),
+                        Message::Binary(data) => {
+                            if mirror_message_types && !data.is_empty() { received_types.push_back(false); }
+                            deliver(host, &data, &mut unacked)
+                        }
+                        Message::Text(text) => {
+                            if mirror_message_types && !text.is_empty() { received_types.push_back(true); }
+                            deliver(host, text.as_bytes(), &mut unacked)
+                        }
                         Message::Pong(_) => {
                             awaiting_pong = false;
                             timer = Instant::now() + heartbeat;

@@ -475,8 +475,14 @@ mod tests {
 
     #[test]
     fn exported_limits_match_the_session() {
-        assert_eq!(LCWS_MAX_MESSAGE_SIZE as usize, crate::session::MAX_MESSAGE_SIZE);
-        assert_eq!(LCWS_READ_PAUSE_THRESHOLD as usize, crate::session::READ_PAUSE_THRESHOLD);
+        assert_eq!(
+            LCWS_MAX_MESSAGE_SIZE as usize,
+            crate::session::MAX_MESSAGE_SIZE
+        );
+        assert_eq!(
+            LCWS_READ_PAUSE_THRESHOLD as usize,
+            crate::session::READ_PAUSE_THRESHOLD
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ struct C4Socket {
     uint64_t magic;
     int ack_mode;
     bool keep_messages;
+    bool echo;
     FakeMessage *head, *tail;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -41,6 +42,7 @@ struct C4Socket {
 
 #define MAX_MESSAGES 4096
 static FakeSocketFactory g_factory;
+static LcwsSliceResult new_buffer(const void *data, size_t size);
 static void (*g_closed_hook)(C4Socket *);
 static int g_factory_registered;
 static atomic_long g_outstanding_buffers;
@@ -184,9 +186,11 @@ void c4socket_received(C4Socket *s, LcwsSlice data) {
         s->tail = m;
     }
     int ack = s->ack_mode == FAKE_ACK_IMMEDIATE;
+    bool echo = s->echo;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     leave(s);
+    if (echo) g_factory.write(s, new_buffer(data.buf, data.size));
     /* BLIP acknowledges once it processed the frame; here at once, re-entrantly, which LiteCore
      * also does (completedReceive from inside c4socket_received). */
     if (ack) g_factory.completedReceive(s, data.size);
@@ -195,6 +199,12 @@ void c4socket_received(C4Socket *s, LcwsSlice data) {
 void fake_socket_set_ack_mode(C4Socket *s, int mode) {
     pthread_mutex_lock(&check(s, __func__)->mu);
     s->ack_mode = mode;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fake_socket_set_echo(C4Socket *s, bool echo) {
+    pthread_mutex_lock(&check(s, __func__)->mu);
+    s->echo = echo;
     pthread_mutex_unlock(&s->mu);
 }
 

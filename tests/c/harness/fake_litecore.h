@@ -115,6 +115,8 @@ void fake_reset_log(void);
  *   FAKE_ACK_MANUAL: only when the test calls fake_socket_completed_receive. */
 enum { FAKE_ACK_IMMEDIATE = 0, FAKE_ACK_MANUAL = 1 };
 void fake_socket_set_ack_mode(C4Socket *s, int mode);
+/* Echo mode: every received message is written back (from inside c4socket_received). */
+void fake_socket_set_echo(C4Socket *s, bool echo);
 /* Waits for the next received message; returns a malloc'd copy (caller frees) and its size,
  * or NULL on timeout. Messages are kept only while `keep` is on (default on). */
 void *fake_socket_next_message(C4Socket *s, int timeout_ms, size_t *size);
