@@ -3,6 +3,7 @@
 #define LCWS_PEER_TEST_H
 #include "check.h"
 #include "fake_litecore.h"
+#include "fleece_build.h"
 
 /* Installs the fake LiteCore's host table (with the optional entries) and the factory. */
 static inline void peer_test_init(void) {
@@ -21,13 +22,32 @@ static inline void peer_test_start_sg(FakePeer *sg, char **argv_in, const char *
     CHECK(fake_peer_start(sg, argv, 20000));
 }
 
-/* Opens ws://127.0.0.1:port/db/_blipsync with the given Fleece options and waits for opened. */
-static inline C4Socket *peer_test_open(uint16_t port, const void *opts, size_t opts_size) {
+/* The subprotocol LiteCore 3.x/4.x offers; SG refuses an upgrade without one. */
+#define PEER_TEST_PROTOCOL "BLIP_3+CBMobile_3"
+
+/* Opens ws://127.0.0.1:port/db/_blipsync with {"WS-Protocols": ...} plus `extra` options (at
+ * most 8) and waits for opened. */
+static inline C4Socket *peer_test_open_with(uint16_t port, const FlEntry *extra, size_t n_extra) {
+    FlEntry entries[9];
+    FlEntry proto = FL_S("WS-Protocols", PEER_TEST_PROTOCOL);
+    entries[0] = proto;
+    CHECK(n_extra <= 8);
+    for (size_t i = 0; i < n_extra; i++) entries[1 + i] = extra[i];
+    size_t size = 0;
+    unsigned char *opts = fl_encode(entries, 1 + n_extra, &size);
     C4Socket *s = fake_socket_new();
-    fake_socket_open(s, "ws", "127.0.0.1", port, "/db/_blipsync", opts, opts_size);
-    CHECK(fake_wait_opened(s, 10000));
+    fake_socket_open(s, "ws", "127.0.0.1", port, "/db/_blipsync", opts, size);
+    free(opts);
+    if (!fake_wait_opened(s, 10000)) {
+        FakeSocketState st = fake_socket_state(s);
+        fprintf(stderr, "not opened: HTTP %d, closed {%d, %d}\n", st.http_status, st.closed_error.domain,
+                st.closed_error.code);
+        exit(1);
+    }
     return s;
 }
+
+static inline C4Socket *peer_test_open(uint16_t port) { return peer_test_open_with(port, NULL, 0); }
 
 /* Sends a stand-in command ("!cmd ...") as one message. */
 static inline void peer_test_command(C4Socket *s, const char *cmd) { fake_socket_write(s, cmd, strlen(cmd)); }

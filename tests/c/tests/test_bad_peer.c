@@ -10,7 +10,7 @@ int main(int argc, char **argv) {
     uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
     peer_test_init();
 
-    C4Socket *s = peer_test_open(port, NULL, 0);
+    C4Socket *s = peer_test_open(port);
     peer_test_command(s, "!cmd empty");
     peer_test_command(s, "after-empty");
     size_t size = 0;
@@ -23,7 +23,7 @@ int main(int argc, char **argv) {
     CHECK_EQ_INT(st.closed_error.domain, 6);
     CHECK_EQ_INT(st.closed_error.code, 1002);
 
-    s = peer_test_open(port, NULL, 0);
+    s = peer_test_open(port);
     char cmd[64];
     snprintf(cmd, sizeof cmd, "!cmd flood 1 %llu", (unsigned long long)LCWS_MAX_MESSAGE_SIZE + 1);
     peer_test_command(s, cmd);

@@ -18,9 +18,12 @@ int main(int argc, char **argv) {
     uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
     peer_test_init();
 
-    C4Socket *s = peer_test_open(port, NULL, 0);
-    peer_test_command(s, "!cmd freeze");
-    CHECK(fake_wait_written(s, strlen("!cmd freeze"), 5000));
+    C4Socket *s = peer_test_open(port);
+    peer_test_command(s, "!cmd freeze ack");
+    size_t size = 0;
+    char *ack = (char *)fake_socket_next_message(s, 5000, &size);
+    CHECK(ack != NULL && size == 10 && memcmp(ack, "!ok frozen", 10) == 0);
+    free(ack);
     double t0 = now_s();
     fake_socket_request_close(s, 1000, "stopping");
     fake_socket_write(s, "late", 4);
@@ -31,7 +34,7 @@ int main(int argc, char **argv) {
     CHECK_EQ_INT(st.closed_error.domain, 5);
     CHECK_EQ_INT(st.closed_error.code, 3);
     CHECK(took > 4.5 && took < 7.0);
-    CHECK_EQ_INT(st.bytes_written_acked, strlen("!cmd freeze"));
+    CHECK_EQ_INT(st.bytes_written_acked, strlen("!cmd freeze ack"));
     CHECK_EQ_INT(fake_outstanding_buffers(), 0);
     fake_peer_stop(&sg);
     puts("close_timeout ok");

@@ -2,29 +2,19 @@
  * then messages of 1 B ... 16 MiB are echoed byte-exact, completedWrite adds up to what was
  * written, and requestClose(1000) ends with a clean close (no error).
  * argv: python3 path/to/sg_standin.py */
-#include "check.h"
-#include "fake_litecore.h"
+#include "peer_test.h"
 
 static unsigned char pattern(size_t i, size_t salt) { return (unsigned char)((i * 131 + salt * 7) % 251); }
 
 int main(int argc, char **argv) {
     CHECK(argc == 3);
     FakePeer sg;
-    char *peer_argv[] = {argv[1], argv[2], "--guest", "--quiet", NULL};
-    CHECK(fake_peer_start(&sg, peer_argv, 20000));
+    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
     uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
     CHECK(port != 0);
+    peer_test_init();
 
-    LcwsHostTable t;
-    fake_fill_host_table(&t, true);
-    CHECK_EQ_INT(lcws_set_host(&t), LCWS_STATUS_OK);
-    fake_use_lcws_factory(NULL);
-
-    /* {"WS-Protocols": "BLIP_3+CBMobile_3"} would need Fleece; an empty dict offers none, and the
-     * stand-in then answers without Sec-WebSocket-Protocol (guest, echo). */
-    C4Socket *s = fake_socket_new();
-    fake_socket_open(s, "ws", "127.0.0.1", port, "/db/_blipsync", NULL, 0);
-    CHECK(fake_wait_opened(s, 10000));
+    C4Socket *s = peer_test_open(port);
     FakeSocketState st = fake_socket_state(s);
     CHECK_EQ_INT(st.http_response_calls, 1);
     CHECK_EQ_INT(st.http_status, 101);

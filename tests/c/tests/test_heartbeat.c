@@ -5,10 +5,7 @@
 #include "peer_test.h"
 #include <time.h>
 
-/* {"heartbeat": 2}, hand-encoded Fleece: "heartbeat" @0, dict @10 {key ptr -> 0, value 2},
- * trailer -> 10. */
-static const unsigned char heartbeat_2[] = {0x49, 'h', 'e', 'a', 'r', 't', 'b', 'e', 'a', 't',
-                                            0x70, 0x01, 0x80, 0x06, 0x00, 0x02, 0x80, 0x03};
+static const FlEntry heartbeat_2[] = {FL_I("heartbeat", 2)};
 
 static double now_s(void) {
     struct timespec ts;
@@ -24,14 +21,14 @@ int main(int argc, char **argv) {
     peer_test_init();
 
     /* Responsive peer: still open after 2.5 heartbeats (pings answered). */
-    C4Socket *s = peer_test_open(port, heartbeat_2, sizeof heartbeat_2);
+    C4Socket *s = peer_test_open_with(port, heartbeat_2, 1);
     CHECK(!fake_wait_closed(s, 5000));
     fake_socket_request_close(s, 1000, "");
     FakeSocketState st = peer_test_finish(s, 10000);
     CHECK_EQ_INT(st.closed_error.code, 0);
 
     /* Frozen peer. */
-    s = peer_test_open(port, heartbeat_2, sizeof heartbeat_2);
+    s = peer_test_open_with(port, heartbeat_2, 1);
     peer_test_command(s, "!cmd freeze");
     double t0 = now_s();
     st = peer_test_finish(s, 15000);

@@ -11,7 +11,7 @@ int main(int argc, char **argv) {
     uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
     peer_test_init();
 
-    C4Socket *s = peer_test_open(port, NULL, 0);
+    C4Socket *s = peer_test_open(port);
     peer_test_command(s, "!cmd close 4001 try later");
     FakeSocketState st = peer_test_finish(s, 10000);
     CHECK_EQ_INT(st.close_requested_calls, 1);
@@ -19,20 +19,20 @@ int main(int argc, char **argv) {
     CHECK_EQ_INT(st.closed_error.code, 4001);
     CHECK_CONTAINS(st.closed_message, "try later");
 
-    s = peer_test_open(port, NULL, 0);
+    s = peer_test_open(port);
     peer_test_command(s, "!cmd close 1000 bye");
     st = peer_test_finish(s, 10000);
     CHECK_EQ_INT(st.close_requested_calls, 1);
     CHECK_EQ_INT(st.closed_error.code, 0);
 
-    s = peer_test_open(port, NULL, 0);
+    s = peer_test_open(port);
     peer_test_command(s, "!cmd close-nocode");
     st = peer_test_finish(s, 10000);
     CHECK_EQ_INT(st.close_requested_calls, 1);
     CHECK_EQ_INT(st.closed_error.domain, 6);
     CHECK_EQ_INT(st.closed_error.code, 1005);
 
-    s = peer_test_open(port, NULL, 0);
+    s = peer_test_open(port);
     peer_test_command(s, "!cmd vanish");
     st = peer_test_finish(s, 10000);
     CHECK_EQ_INT(st.close_requested_calls, 0);
