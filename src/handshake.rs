@@ -237,6 +237,23 @@ impl Response {
         self.header(name).and_then(|v| std::str::from_utf8(v).ok())
     }
 
+    /// The response head as text for logs: `Set-Cookie` values (session ids) masked.
+    pub fn masked(&self) -> String {
+        let mut out = format!("HTTP {} {}", self.status, self.reason);
+        for (name, value) in &self.headers {
+            let shown = if name.eq_ignore_ascii_case("set-cookie") {
+                let text = String::from_utf8_lossy(value);
+                let (cookie, attributes) = text.split_once(';').unwrap_or((&text, ""));
+                let cookie_name = cookie.split_once('=').map_or("", |(n, _)| n.trim());
+                format!("{cookie_name}=***;{attributes}")
+            } else {
+                String::from_utf8_lossy(value).into_owned()
+            };
+            out.push_str(&format!("\n{name}: {shown}"));
+        }
+        out
+    }
+
     /// The headers as the Fleece dict `c4socket_gotHTTPResponse` takes.
     pub fn headers_fleece(&self) -> Vec<u8> {
         let pairs: Vec<(&str, &[u8])> = self
@@ -628,6 +645,27 @@ mod tests {
         assert_eq!(read_response(&mut input).await.unwrap_err().code, 18);
         let mut input: &[u8] = b"SSH-2.0-OpenSSH\r\n\r\n";
         assert_eq!(read_response(&mut input).await.unwrap_err().code, 1002);
+    }
+
+    #[test]
+    fn masked_response_hides_cookie_values() {
+        let r = response(
+            101,
+            &[
+                (
+                    "Set-Cookie",
+                    "SyncGatewaySession=abc123; Path=/db; HttpOnly",
+                ),
+                ("Server", "SG"),
+            ],
+        );
+        let m = r.masked();
+        assert!(!m.contains("abc123"), "{m}");
+        assert!(
+            m.contains("Set-Cookie: SyncGatewaySession=***; Path=/db; HttpOnly"),
+            "{m}"
+        );
+        assert!(m.contains("Server: SG"));
     }
 
     #[test]

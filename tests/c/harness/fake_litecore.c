@@ -31,6 +31,8 @@ struct C4Socket {
     int ack_mode;
     bool keep_messages;
     bool echo;
+    unsigned char *headers;
+    size_t headers_size;
     FakeMessage *head, *tail;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -109,9 +111,13 @@ void fake_use_lcws_factory(void *context) {
 void c4socket_gotHTTPResponse(C4Socket *s, int status, LcwsSlice headers) {
     check(s, __func__);
     enter(s, __func__, 0);
-    (void)headers;
     pthread_mutex_lock(&s->mu);
     if (s->st.http_response_calls++ > 0) violation(s, "gotHTTPResponse called twice (LiteCore 3.0-3.2 abort)");
+    free(s->headers);
+    s->headers = (unsigned char *)malloc(headers.size ? headers.size : 1);
+    if (!s->headers) abort();
+    if (headers.size) memcpy(s->headers, headers.buf, headers.size);
+    s->headers_size = headers.size;
     if (s->st.opened_calls > 0) violation(s, "gotHTTPResponse after opened");
     if (status < 0) violation(s, "negative HTTP status (LiteCore 3.4+ aborts)");
     s->st.http_status = status;
@@ -581,8 +587,20 @@ FakeSocketState fake_socket_state(C4Socket *s) {
     return st;
 }
 
+bool fake_socket_headers_contain(C4Socket *s, const char *text) {
+    check(s, __func__);
+    size_t n = strlen(text);
+    pthread_mutex_lock(&s->mu);
+    bool found = false;
+    for (size_t i = 0; !found && n <= s->headers_size && i + n <= s->headers_size; i++)
+        found = memcmp(s->headers + i, text, n) == 0;
+    pthread_mutex_unlock(&s->mu);
+    return found;
+}
+
 void fake_socket_free(C4Socket *s) {
     check(s, __func__);
+    free(s->headers);
     for (FakeMessage *m = s->head; m;) {
         FakeMessage *next = m->next;
         free(m);

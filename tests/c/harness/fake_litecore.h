@@ -95,6 +95,9 @@ typedef struct FakeSocketState {
 } FakeSocketState;
 
 FakeSocketState fake_socket_state(C4Socket *s);
+/* True when the Fleece headers dict given to gotHTTPResponse contains these bytes (Fleece keeps
+ * strings raw, so a header name or value can be found this way). */
+bool fake_socket_headers_contain(C4Socket *s, const char *text);
 /* Frees the fake's record of a socket (after dispose). */
 void fake_socket_free(C4Socket *s);
 
