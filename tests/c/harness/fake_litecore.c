@@ -46,6 +46,7 @@ struct C4Socket {
 static FakeSocketFactory g_factory;
 static LcwsSliceResult new_buffer(const void *data, size_t size);
 static void (*g_closed_hook)(C4Socket *);
+static void (*volatile g_received_hook)(C4Socket *, size_t);
 static int g_factory_registered;
 static atomic_long g_outstanding_buffers;
 
@@ -152,6 +153,8 @@ void c4socket_closed(C4Socket *s, LcwsError err) {
 
 void fake_set_closed_hook(void (*hook)(C4Socket *s)) { g_closed_hook = hook; }
 
+void fake_set_received_hook(void (*hook)(C4Socket *s, size_t size)) { g_received_hook = hook; }
+
 void c4socket_closeRequested(C4Socket *s, int status, LcwsSlice message) {
     check(s, __func__);
     enter(s, __func__, 0);
@@ -195,6 +198,8 @@ void c4socket_received(C4Socket *s, LcwsSlice data) {
     bool echo = s->echo;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    void (*hook)(C4Socket *, size_t) = g_received_hook;
+    if (hook) hook(s, data.size);
     leave(s);
     if (echo) g_factory.write(s, new_buffer(data.buf, data.size));
     /* BLIP acknowledges once it processed the frame; here at once, re-entrantly, which LiteCore

@@ -104,6 +104,9 @@ void fake_socket_free(C4Socket *s);
 /* A function the fake calls inside c4socket_closed (after recording it), on litecore-ws's
  * thread, e.g. to check what may be called from inside a callback. NULL removes it. */
 void fake_set_closed_hook(void (*hook)(C4Socket *s));
+/* A function the fake calls inside c4socket_received (LiteCore "processing" the message on
+ * litecore-ws's thread; it may block). NULL removes it. */
+void fake_set_received_hook(void (*hook)(C4Socket *s, size_t size));
 
 /* Buffers handed to write and not yet released through _FLBuf_Release. */
 long fake_outstanding_buffers(void);
