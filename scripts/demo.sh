@@ -6,6 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
+./scripts/setup.sh demo
 cmake -S . -B build/plain -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build/plain -j"${LCWS_JOBS:-2}" --target lcws_demo >/dev/null
 exec build/plain/tests/c/lcws_demo "$(command -v python3)" "$root/tests/peers/peers.py"

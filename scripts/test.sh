@@ -4,12 +4,13 @@
 #   2. the C tests (ctest) against the release library;
 #   3. the C tests again with ASan+UBSan (clang);
 #   4. the C tests again under valgrind memcheck.
-# Needs: cargo, cmake, a C/C++ compiler, clang with libclang-rt, valgrind, python3.
+# Needs cargo; scripts/setup.sh installs the rest on Debian when missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 jobs=${LCWS_JOBS:-2}
+./scripts/setup.sh test
 
 section() { printf '\n== %s\n' "$*"; }
 
