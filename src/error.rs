@@ -4,9 +4,14 @@
 //! decide whether LiteCore's replicator retries (`C4Error::mayBeTransient` /
 //! `mayBeNetworkDependent`), so the mapping here follows the socket contract (section 11):
 //! Network-domain codes are preferred over POSIX errno values, which differ across platforms.
+//!
+//! This module is the one table: I/O and DNS ([`TransportError::from_io`]), TLS
+//! ([`TransportError::from_tls`]), WebSocket ([`TransportError::from_websocket`]) and HTTP
+//! ([`TransportError::websocket`] with the status) failures all map here.
 
 use std::fmt;
 use std::io;
+use tokio_tungstenite::tungstenite;
 
 /// `C4ErrorDomain` values used by a transport.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +144,65 @@ impl TransportError {
         }
         Self::network(code, message)
     }
+
+    /// Maps a TLS failure to the Network code LiteCore expects for its kind.
+    pub fn from_tls(e: &rustls::Error, host: &str) -> Self {
+        use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+        let code = match e {
+            E::InvalidCertificate(c) => match c {
+                C::Expired | C::ExpiredContext { .. } => NetworkCode::TlsCertExpired,
+                C::NotValidYet | C::NotValidYetContext { .. } => NetworkCode::TlsCertUntrusted,
+                C::UnknownIssuer => NetworkCode::TlsCertUnknownRoot,
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    NetworkCode::TlsCertNameMismatch
+                }
+                C::Revoked => NetworkCode::TlsCertRevoked,
+                _ => NetworkCode::TlsCertUntrusted,
+            },
+            E::AlertReceived(A::CertificateRequired) => NetworkCode::TlsCertRequiredByPeer,
+            E::AlertReceived(
+                A::BadCertificate
+                | A::UnknownCA
+                | A::CertificateUnknown
+                | A::UnsupportedCertificate,
+            ) => NetworkCode::TlsCertRejectedByPeer,
+            _ => NetworkCode::TlsHandshakeFailed,
+        };
+        Self::network(code, format!("TLS handshake with {host}: {e}"))
+    }
+
+    /// Maps a WebSocket-layer failure while the socket is open.
+    pub fn from_websocket(e: &tungstenite::Error, what: &str) -> Self {
+        use tungstenite::error::{CapacityError, ProtocolError};
+        use tungstenite::Error as E;
+        match e {
+            E::Io(io) => Self::from_io(io, Stage::Open, what),
+            E::ConnectionClosed | E::AlreadyClosed => Self::websocket(
+                close_code::ABNORMAL,
+                "the connection closed without a Close frame",
+            ),
+            E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Self::websocket(
+                close_code::ABNORMAL,
+                "the connection was reset without a Close frame",
+            ),
+            E::Capacity(CapacityError::MessageTooLong { size, max_size }) => Self::websocket(
+                close_code::MESSAGE_TOO_BIG,
+                format!("received a message of {size} bytes; the limit is {max_size}"),
+            ),
+            E::Utf8(_) => Self::websocket(
+                close_code::BAD_MESSAGE_FORMAT,
+                "received a text message that is not UTF-8",
+            ),
+            E::Protocol(p) => Self::websocket(
+                close_code::PROTOCOL_ERROR,
+                format!("WebSocket protocol error: {p}"),
+            ),
+            other => Self::websocket(
+                close_code::PROTOCOL_ERROR,
+                format!("WebSocket error: {other}"),
+            ),
+        }
+    }
 }
 
 /// The Network-domain code for an I/O error, by kind and then by errno.
@@ -233,6 +297,73 @@ mod tests {
         // A timeout stays a timeout.
         let e = TransportError::from_io(&io(io::ErrorKind::TimedOut), Stage::Open, "read");
         assert_eq!((e.domain, e.code), (Domain::Network, 3));
+    }
+
+    #[test]
+    fn tls_errors_map_to_their_own_codes() {
+        use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+        let rows = [
+            (E::InvalidCertificate(C::Expired), 7),
+            (E::InvalidCertificate(C::NotValidYet), 8),
+            (E::InvalidCertificate(C::UnknownIssuer), 11),
+            (E::InvalidCertificate(C::NotValidForName), 15),
+            (E::InvalidCertificate(C::Revoked), 14),
+            (E::InvalidCertificate(C::BadSignature), 8),
+            (E::AlertReceived(A::CertificateRequired), 9),
+            (E::AlertReceived(A::BadCertificate), 10),
+            (E::AlertReceived(A::UnknownCA), 10),
+            (E::AlertReceived(A::HandshakeFailure), 6),
+            (E::HandshakeNotComplete, 6),
+        ];
+        for (err, code) in rows {
+            let t = TransportError::from_tls(&err, "h");
+            assert_eq!((t.domain, t.code), (Domain::Network, code), "{err:?}");
+            assert!(t.message.contains("TLS handshake with h"));
+        }
+    }
+
+    #[test]
+    fn websocket_errors_map_to_close_codes() {
+        use tungstenite::error::{CapacityError, ProtocolError};
+        use tungstenite::Error as E;
+        let rows: Vec<(E, Domain, i32)> = vec![
+            (E::ConnectionClosed, Domain::WebSocket, 1006),
+            (E::AlreadyClosed, Domain::WebSocket, 1006),
+            (
+                E::Protocol(ProtocolError::ResetWithoutClosingHandshake),
+                Domain::WebSocket,
+                1006,
+            ),
+            (
+                E::Protocol(ProtocolError::InvalidOpcode(15)),
+                Domain::WebSocket,
+                1002,
+            ),
+            (
+                E::Protocol(ProtocolError::NonZeroReservedBits),
+                Domain::WebSocket,
+                1002,
+            ),
+            (
+                E::Capacity(CapacityError::MessageTooLong {
+                    size: 2,
+                    max_size: 1,
+                }),
+                Domain::WebSocket,
+                1009,
+            ),
+            (E::Utf8("invalid UTF-8".into()), Domain::WebSocket, 1007),
+            (
+                E::Io(io(io::ErrorKind::ConnectionReset)),
+                Domain::WebSocket,
+                1006,
+            ),
+            (E::Io(io(io::ErrorKind::TimedOut)), Domain::Network, 3),
+        ];
+        for (err, domain, code) in rows {
+            let t = TransportError::from_websocket(&err, "read");
+            assert_eq!((t.domain, t.code), (domain, code), "{err:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! (LiteCore's 64 KiB send window depends on that).
 
 use crate::connection::{Command, LiteCoreSocket, WriteBuffer};
-use crate::error::{close_code, NetworkCode, Stage, TransportError};
+use crate::error::{close_code, NetworkCode, TransportError};
 use crate::lcws_log;
 use crate::log::Level;
 use bytes::Bytes;
@@ -201,7 +201,7 @@ where
                         // The peer may drop TCP right after its Close: that ends a close handshake.
                         if let Some(end) = finished_close(phase, &peer_status) { break end; }
                     }
-                    break Some(map_ws_error(&e, "write"));
+                    break Some(TransportError::from_websocket(&e, "write"));
                 }
                 None => break Some(TransportError::websocket(close_code::ABNORMAL, "writer stopped")),
             },
@@ -252,7 +252,7 @@ where
                             break end;
                         }
                     }
-                    let err = map_ws_error(&e, "read");
+                    let err = TransportError::from_websocket(&e, "read");
                     // Tell the peer why, when the protocol allows (best effort).
                     if let Some(code) = close_code_for(&err) {
                         let frame = CloseFrame { code: CloseCode::from(code), reason: close_reason(&err.message).into() };
@@ -323,39 +323,6 @@ fn deliver(host: &mut dyn LiteCoreSocket, data: &[u8], unacked: &mut usize) {
     }
     *unacked += data.len();
     host.received(data);
-}
-
-/// Maps a tungstenite error while open.
-pub fn map_ws_error(e: &tungstenite::Error, what: &str) -> TransportError {
-    use tungstenite::error::{CapacityError, ProtocolError};
-    use tungstenite::Error as E;
-    match e {
-        E::Io(io) => TransportError::from_io(io, Stage::Open, what),
-        E::ConnectionClosed | E::AlreadyClosed => TransportError::websocket(
-            close_code::ABNORMAL,
-            "the connection closed without a Close frame",
-        ),
-        E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => TransportError::websocket(
-            close_code::ABNORMAL,
-            "the connection was reset without a Close frame",
-        ),
-        E::Capacity(CapacityError::MessageTooLong { size, max_size }) => TransportError::websocket(
-            close_code::MESSAGE_TOO_BIG,
-            format!("received a message of {size} bytes; the limit is {max_size}"),
-        ),
-        E::Utf8(_) => TransportError::websocket(
-            close_code::BAD_MESSAGE_FORMAT,
-            "received a text message that is not UTF-8",
-        ),
-        E::Protocol(p) => TransportError::websocket(
-            close_code::PROTOCOL_ERROR,
-            format!("WebSocket protocol error: {p}"),
-        ),
-        other => TransportError::websocket(
-            close_code::PROTOCOL_ERROR,
-            format!("WebSocket error: {other}"),
-        ),
-    }
 }
 
 /// The Close code to send when ending the connection for `err`, if one should be sent.

@@ -141,66 +141,12 @@ pub fn map_handshake_error(e: &std::io::Error, host: &str) -> TransportError {
     else {
         return TransportError::from_io(e, Stage::Handshake, &format!("TLS handshake with {host}"));
     };
-    map_rustls_error(tls, host)
-}
-
-pub fn map_rustls_error(e: &rustls::Error, host: &str) -> TransportError {
-    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
-    let code = match e {
-        E::InvalidCertificate(c) => match c {
-            C::Expired | C::ExpiredContext { .. } => NetworkCode::TlsCertExpired,
-            C::NotValidYet | C::NotValidYetContext { .. } => NetworkCode::TlsCertUntrusted,
-            C::UnknownIssuer => NetworkCode::TlsCertUnknownRoot,
-            C::NotValidForName | C::NotValidForNameContext { .. } => {
-                NetworkCode::TlsCertNameMismatch
-            }
-            C::Revoked => NetworkCode::TlsCertRevoked,
-            _ => NetworkCode::TlsCertUntrusted,
-        },
-        E::AlertReceived(A::CertificateRequired) => NetworkCode::TlsCertRequiredByPeer,
-        E::AlertReceived(
-            A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::UnsupportedCertificate,
-        ) => NetworkCode::TlsCertRejectedByPeer,
-        _ => NetworkCode::TlsHandshakeFailed,
-    };
-    TransportError::network(code, format!("TLS handshake with {host}: {e}"))
+    TransportError::from_tls(tls, host)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustls::CertificateError as C;
-
-    #[test]
-    fn tls_errors_map_to_their_own_codes() {
-        let rows = [
-            (rustls::Error::InvalidCertificate(C::Expired), 7),
-            (rustls::Error::InvalidCertificate(C::UnknownIssuer), 11),
-            (rustls::Error::InvalidCertificate(C::NotValidForName), 15),
-            (rustls::Error::InvalidCertificate(C::Revoked), 14),
-            (rustls::Error::InvalidCertificate(C::BadSignature), 8),
-            (
-                rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
-                9,
-            ),
-            (
-                rustls::Error::AlertReceived(rustls::AlertDescription::BadCertificate),
-                10,
-            ),
-            (
-                rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
-                6,
-            ),
-        ];
-        for (err, code) in rows {
-            let t = map_rustls_error(&err, "h");
-            assert_eq!(
-                (t.domain, t.code),
-                (crate::error::Domain::Network, code),
-                "{err:?}"
-            );
-        }
-    }
 
     #[test]
     fn certificate_parsing_rejects_garbage() {
