@@ -8,7 +8,7 @@
 //! the type system makes "exactly one `closed`, nothing after it" hold on every path.
 
 use crate::error::{close_code, NetworkCode, Stage, TransportError};
-use crate::options::Options;
+use crate::options::{AuthType, Options};
 use crate::{handshake, session, tls};
 use crate::{lcws_log, log::Level, runtime};
 use std::collections::HashMap;
@@ -34,6 +34,20 @@ pub trait LiteCoreSocket: Send + 'static {
     fn close_requested(&mut self, status: i32, message: &[u8]);
     fn completed_write(&mut self, byte_count: usize);
     fn received(&mut self, data: &[u8]);
+    /// The database's stored cookies for `address` (`c4db_getCookies`), when the factory carries
+    /// a database.
+    fn stored_cookies(&mut self, _address: &Address) -> Option<Vec<u8>> {
+        None
+    }
+    /// Stores one `Set-Cookie` value received from `address` (`c4db_setCookie`), when the
+    /// factory carries a database.
+    fn store_cookie(
+        &mut self,
+        _set_cookie: &[u8],
+        _address: &Address,
+        _accept_parent_domain: bool,
+    ) {
+    }
     /// Reports the end of the socket (`None` = clean close) and drops the transport's reference
     /// to it. Consumes `self`: nothing can reach the socket afterwards.
     fn closed(self: Box<Self>, error: Option<&TransportError>);
@@ -66,6 +80,13 @@ pub struct Address {
 impl Address {
     pub fn is_tls(&self) -> bool {
         self.scheme.eq_ignore_ascii_case("wss")
+    }
+
+    /// Same scheme, host and port: where credentials may go.
+    pub fn same_origin(&self, other: &Address) -> bool {
+        self.is_tls() == other.is_tls()
+            && self.host.eq_ignore_ascii_case(&other.host)
+            && self.port == other.port
     }
 
     /// Checks what LiteCore guarantees, so a binding that passes garbage gets a clear error.
@@ -300,23 +321,136 @@ async fn connect_phase(
     }
 }
 
-/// DNS, TCP, TLS (wss), the HTTP upgrade and `gotHTTPResponse`.
+/// Most redirects followed (LiteCore's built-in transport stops after 10 too).
+pub const MAX_REDIRECTS: usize = 10;
+
+/// DNS, TCP, TLS (wss), the HTTP upgrade and `gotHTTPResponse`, including one Basic challenge
+/// round trip (`challengeAuth`) and up to [`MAX_REDIRECTS`] redirects. `gotHTTPResponse` is called
+/// once, with the answer that ended the attempts.
 async fn establish(
     id: u64,
     host: &mut dyn LiteCoreSocket,
     address: &Address,
     options: &Options,
 ) -> Result<WebSocketStream<Transport>, TransportError> {
-    // Build everything that can fail on bad options before touching the network.
-    let request = handshake::build_request(address, options, &generate_key())?;
-    let tls_config = if address.is_tls() {
+    let challenge_auth = options.auth.as_ref().is_some_and(|a| {
+        a.challenge_auth
+            && a.kind == AuthType::Basic
+            && a.username.is_some()
+            && a.password.is_some()
+    });
+    let mut hold_credentials = challenge_auth;
+    let mut target = address.clone();
+    let mut redirects = 0;
+    loop {
+        let attempt = handshake::Attempt {
+            same_origin: target.same_origin(address),
+            hold_credentials,
+            stored_cookies: host.stored_cookies(&target),
+        };
+        let request = handshake::build_request(&target, options, &generate_key(), &attempt)?;
+        let (mut stream, response, mut rest) = exchange(id, &target, options, &request).await?;
+        for (name, value) in &response.headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                host.store_cookie(value, &target, options.accept_parent_domain_cookies);
+            }
+        }
+        match response.status {
+            101 => {
+                host.got_http_response(101, &response.headers_fleece());
+                handshake::validate_upgrade(&request, &response)?;
+                return Ok(WebSocketStream::from_partially_read(
+                    stream,
+                    rest,
+                    Role::Client,
+                    Some(session::websocket_config()),
+                )
+                .await);
+            }
+            401 if hold_credentials && handshake::asks_for_basic(&response) => {
+                lcws_log!(
+                    Level::Info,
+                    Some(id),
+                    "401 with a Basic challenge: retrying with credentials"
+                );
+                hold_credentials = false;
+                continue;
+            }
+            301 | 302 | 303 | 307 | 308 => {
+                let next = handshake::redirect_target(&target, &response);
+                let next = match next {
+                    Ok(next) if redirects < MAX_REDIRECTS => next,
+                    Ok(_) => {
+                        host.got_http_response(response.status as i32, &response.headers_fleece());
+                        return Err(TransportError::network(
+                            NetworkCode::TooManyRedirects,
+                            format!("more than {MAX_REDIRECTS} redirects"),
+                        ));
+                    }
+                    Err(e) => {
+                        host.got_http_response(response.status as i32, &response.headers_fleece());
+                        return Err(e);
+                    }
+                };
+                redirects += 1;
+                lcws_log!(
+                    Level::Info,
+                    Some(id),
+                    "HTTP {} redirect to {}://{}:{}{}",
+                    response.status,
+                    next.scheme,
+                    next.host,
+                    next.port,
+                    next.path
+                );
+                target = next;
+                continue;
+            }
+            status => {
+                // Read the (small) error body for its `reason`, briefly; the headers matter most.
+                if let Some(len) = handshake::content_length(&response) {
+                    let want = len.min(handshake::MAX_ERROR_BODY);
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        let mut chunk = [0u8; 4096];
+                        while rest.len() < want {
+                            match stream.read(&mut chunk).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => rest.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                    })
+                    .await;
+                }
+                host.got_http_response(status as i32, &response.headers_fleece());
+                let message = handshake::failure_message(&response, &rest);
+                return Err(if (200..300).contains(&status) {
+                    TransportError::websocket(
+                        close_code::PROTOCOL_ERROR,
+                        format!("HTTP {status} instead of a WebSocket upgrade"),
+                    )
+                } else {
+                    TransportError::websocket(status as i32, message)
+                });
+            }
+        }
+    }
+}
+
+/// One HTTP exchange: connect (TCP, TLS for wss), send the request, read the response head.
+async fn exchange(
+    id: u64,
+    target: &Address,
+    options: &Options,
+    request: &handshake::UpgradeRequest,
+) -> Result<(Transport, handshake::Response, Vec<u8>), TransportError> {
+    let tls_config = if target.is_tls() {
         Some(tls::client_config(options)?)
     } else {
         None
     };
-    let tcp = connect_tcp(id, address).await?;
+    let tcp = connect_tcp(id, target).await?;
     let mut stream = match tls_config {
-        Some(config) => MaybeTlsStream::Rustls(tls::handshake(tcp, &address.host, config).await?),
+        Some(config) => MaybeTlsStream::Rustls(tls::handshake(tcp, &target.host, config).await?),
         None => MaybeTlsStream::Plain(tcp),
     };
     lcws_log!(
@@ -328,7 +462,7 @@ async fn establish(
     stream.write_all(&request.bytes).await.map_err(|e| {
         TransportError::from_io(&e, Stage::Handshake, "sending the upgrade request")
     })?;
-    let (response, mut rest) = handshake::read_response(&mut stream).await?;
+    let (response, rest) = handshake::read_response(&mut stream).await?;
     lcws_log!(
         Level::Info,
         Some(id),
@@ -336,41 +470,8 @@ async fn establish(
         response.status,
         response.reason
     );
-    if response.status != 101 {
-        // Read the (small) error body for its `reason`, briefly; the headers are what matters.
-        if let Some(len) = handshake::content_length(&response) {
-            let want = len.min(handshake::MAX_ERROR_BODY);
-            let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                let mut chunk = [0u8; 4096];
-                while rest.len() < want {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => rest.extend_from_slice(&chunk[..n]),
-                    }
-                }
-            })
-            .await;
-        }
-        host.got_http_response(response.status as i32, &response.headers_fleece());
-        let message = handshake::failure_message(&response, &rest);
-        return Err(if (200..300).contains(&response.status) {
-            TransportError::websocket(
-                close_code::PROTOCOL_ERROR,
-                format!("HTTP {} instead of a WebSocket upgrade", response.status),
-            )
-        } else {
-            TransportError::websocket(response.status as i32, message)
-        });
-    }
-    host.got_http_response(101, &response.headers_fleece());
-    handshake::validate_upgrade(&request, &response)?;
-    Ok(WebSocketStream::from_partially_read(
-        stream,
-        rest,
-        Role::Client,
-        Some(session::websocket_config()),
-    )
-    .await)
+    lcws_log!(Level::Verbose, Some(id), "response:\n{}", response.masked());
+    Ok((stream, response, rest))
 }
 
 /// The result `closed` reports when LiteCore's `requestClose` arrives before the socket opened.

@@ -67,11 +67,40 @@ pub fn host_header(address: &Address) -> String {
     }
 }
 
+/// What varies between the attempts of one connection (challenge, redirects, cookie store).
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The URL is on the replicator's own origin (scheme, host, port). After a redirect to
+    /// another origin, no credentials and no `cookies` option are sent there.
+    pub same_origin: bool,
+    /// `challengeAuth`'s first try: no credentials until the server asks for them.
+    pub hold_credentials: bool,
+    /// Cookies from the database's cookie store for this URL (`c4db_getCookies`), if any.
+    pub stored_cookies: Option<Vec<u8>>,
+}
+
+impl Default for Attempt {
+    fn default() -> Self {
+        Attempt {
+            same_origin: true,
+            hold_credentials: false,
+            stored_cookies: None,
+        }
+    }
+}
+
+impl Attempt {
+    fn send_credentials(&self) -> bool {
+        self.same_origin && !self.hold_credentials
+    }
+}
+
 /// Builds the upgrade request for `address` with the replicator `options`.
 pub fn build_request(
     address: &Address,
     options: &Options,
     key: &str,
+    attempt: &Attempt,
 ) -> Result<UpgradeRequest, TransportError> {
     // (name, value, secret?) in the order LiteCore's built-in transport writes them.
     let mut headers: Vec<(String, Vec<u8>, bool)> = Vec::new();
@@ -84,10 +113,14 @@ pub fn build_request(
         .unwrap_or_else(default_user_agent);
     headers.push(("User-Agent".into(), user_agent.into_bytes(), false));
 
-    let mut cookies: Vec<Vec<u8>> = Vec::new();
-    if let Some(auth) = &options.auth {
+    let auth = options.auth.as_ref();
+    let session_name = auth
+        .and_then(|a| a.cookie_name.as_deref())
+        .unwrap_or(SESSION_COOKIE);
+    let mut session: Option<Vec<u8>> = None;
+    if let (Some(auth), true) = (auth, attempt.send_credentials()) {
         match auth.kind {
-            AuthType::Basic if !auth.challenge_auth => {
+            AuthType::Basic => {
                 if let (Some(user), Some(password)) = (&auth.username, &auth.password) {
                     headers.push((
                         "Authorization".into(),
@@ -98,11 +131,13 @@ pub fn build_request(
             }
             AuthType::Session => {
                 if let Some(token) = &auth.token {
-                    let name = auth.cookie_name.as_deref().unwrap_or(SESSION_COOKIE);
-                    let mut c = format!("{name}=").into_bytes();
-                    c.extend_from_slice(token.expose());
-                    check_header_value("auth.token", &c)?;
-                    cookies.push(c);
+                    check_header_value("auth.token", token.expose())?;
+                    if token.expose().contains(&b';') {
+                        return Err(TransportError::invalid_parameter(
+                            "replicator option 'auth.token' contains ';', which cannot be sent in a cookie",
+                        ));
+                    }
+                    session = Some(token.expose().to_vec());
                 }
             }
             AuthType::OpenIdConnect => {
@@ -113,14 +148,24 @@ pub fn build_request(
                     headers.push(("Authorization".into(), v, true));
                 }
             }
-            _ => {}
+            AuthType::ClientCert => {}
         }
     }
-    if let Some(c) = &options.cookies {
-        cookies.push(c.expose().to_vec());
-    }
-    if !cookies.is_empty() {
-        headers.push(("Cookie".into(), cookies.join(&b"; "[..]), true));
+    // The `cookies` option belongs to the replicator's origin; stored cookies were chosen for
+    // this URL by the store itself.
+    let option_cookies = options
+        .cookies
+        .as_ref()
+        .map(|c| c.expose())
+        .filter(|_| attempt.same_origin);
+    let cookie = merge_cookies(
+        session_name,
+        session.as_deref(),
+        option_cookies,
+        attempt.stored_cookies.as_deref(),
+    );
+    if let Some(c) = cookie {
+        headers.push(("Cookie".into(), c, true));
     }
     for (name, value) in &options.headers {
         let lower = name.to_ascii_lowercase();
@@ -140,12 +185,24 @@ pub fn build_request(
     headers.push(("Upgrade".into(), b"websocket".to_vec(), false));
     headers.push(("Sec-WebSocket-Version".into(), b"13".to_vec(), false));
     headers.push(("Sec-WebSocket-Key".into(), key.as_bytes().to_vec(), false));
-    if !options.ws_protocols.is_empty() {
-        headers.push((
-            "Sec-WebSocket-Protocol".into(),
-            options.ws_protocols.join(",").into_bytes(),
-            false,
-        ));
+    // SG 4.1's one-time session travels as an extra subprotocol item, which SG removes before
+    // negotiating; it is a credential, so it is masked in logs.
+    let one_time = options
+        .auth
+        .as_ref()
+        .and_then(|a| a.one_time_session.as_ref())
+        .filter(|_| attempt.send_credentials());
+    if !options.ws_protocols.is_empty() || one_time.is_some() {
+        let mut value = options.ws_protocols.join(",").into_bytes();
+        if let Some(id) = one_time {
+            check_header_value("auth.oneTimeSession", id.expose())?;
+            if !value.is_empty() {
+                value.push(b',');
+            }
+            value.extend_from_slice(b"SyncGatewaySession_");
+            value.extend_from_slice(id.expose());
+        }
+        headers.push(("Sec-WebSocket-Protocol".into(), value, one_time.is_some()));
     }
 
     let request_line = format!("GET {} HTTP/1.1\r\n", address.path);
@@ -175,6 +232,69 @@ pub fn build_request(
 /// Sync Gateway's default session cookie name.
 pub const SESSION_COOKIE: &str = "SyncGatewaySession";
 
+/// The one `Cookie` header value: the session cookie first (it wins), then the `cookies` option,
+/// then the database's stored cookies. Each cookie name appears once. The session cookie's name is
+/// compared case-insensitively because LiteCore's cookie store lower-cases names (contract §8):
+/// a stored `syncgatewaysession=…` is sent under the real name (`session_name`) when no session
+/// token is given, and dropped when one is — never both spellings.
+pub fn merge_cookies(
+    session_name: &str,
+    session: Option<&[u8]>,
+    option: Option<&[u8]>,
+    stored: Option<&[u8]>,
+) -> Option<Vec<u8>> {
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut push = |name: &[u8], value: &[u8]| {
+        let is_session = name.eq_ignore_ascii_case(session_name.as_bytes());
+        let key = if is_session {
+            b"\0session".to_vec()
+        } else {
+            name.to_vec()
+        };
+        if names.contains(&key) {
+            return;
+        }
+        names.push(key);
+        let mut c = if is_session {
+            session_name.as_bytes().to_vec()
+        } else {
+            name.to_vec()
+        };
+        c.push(b'=');
+        c.extend_from_slice(value);
+        out.push(c);
+    };
+    if let Some(token) = session {
+        push(session_name.as_bytes(), token);
+    }
+    for list in [option, stored].into_iter().flatten() {
+        for pair in list.split(|&b| b == b';') {
+            let pair = trim(pair);
+            if pair.is_empty() {
+                continue;
+            }
+            match pair.iter().position(|&b| b == b'=') {
+                Some(eq) => push(trim(&pair[..eq]), trim(&pair[eq + 1..])),
+                None => push(pair, b""),
+            }
+        }
+    }
+    (!out.is_empty()).then(|| out.join(&b"; "[..]))
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
 fn basic_credentials(user: &str, password: &[u8]) -> Vec<u8> {
     let mut raw = user.as_bytes().to_vec();
     raw.push(b':');
@@ -199,6 +319,16 @@ fn check_header_value(key: &str, value: &[u8]) -> Result<(), TransportError> {
 /// their values go.
 pub fn mask_value(name: &str, value: &[u8]) -> String {
     let text = String::from_utf8_lossy(value);
+    if name.eq_ignore_ascii_case("sec-websocket-protocol") {
+        return text
+            .split(',')
+            .map(|p| match p.trim().strip_prefix("SyncGatewaySession_") {
+                Some(_) => "SyncGatewaySession_***".to_string(),
+                None => p.trim().to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+    }
     if name.eq_ignore_ascii_case("cookie") {
         return text
             .split(';')
@@ -368,6 +498,82 @@ pub fn validate_upgrade(
     Ok(())
 }
 
+/// True when a 401 asks for Basic credentials (`WWW-Authenticate: Basic …`).
+pub fn asks_for_basic(response: &Response) -> bool {
+    response.headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("www-authenticate")
+            && v.len() >= 5
+            && v[..5].eq_ignore_ascii_case(b"basic")
+    })
+}
+
+/// Where a redirect answer points. `Location` may be a path on the same server or an absolute
+/// `http(s)` / `ws(s)` URL (http maps to ws, https to wss). Going from wss to ws is refused:
+/// `{Network, 12 InvalidRedirect}`, as is anything unparseable.
+pub fn redirect_target(current: &Address, response: &Response) -> Result<Address, TransportError> {
+    let invalid = |why: String| TransportError::network(NetworkCode::InvalidRedirect, why);
+    let location = response
+        .header_str("location")
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| invalid(format!("HTTP {} without a Location", response.status)))?;
+    let next = if location.starts_with('/') {
+        Address {
+            path: location.to_string(),
+            ..current.clone()
+        }
+    } else {
+        parse_url(location)
+            .ok_or_else(|| invalid(format!("cannot follow the redirect to {location:?}")))?
+    };
+    if current.is_tls() && !next.is_tls() {
+        return Err(invalid(format!(
+            "refusing a redirect from wss to {location:?} (not encrypted)"
+        )));
+    }
+    next.validate()
+        .map_err(|e| invalid(format!("redirect to {location:?}: {}", e.message)))?;
+    Ok(next)
+}
+
+/// Parses `scheme://host[:port]/path` for ws, wss, http and https (http → ws, https → wss).
+pub fn parse_url(url: &str) -> Option<Address> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "ws" | "http" => "ws",
+        "wss" | "https" => "wss",
+        _ => return None,
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    if authority.contains('@') {
+        return None; // credentials in a redirect URL are not followed
+    }
+    let default_port = if scheme == "wss" { 443 } else { 80 };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().ok()?,
+            None if after.is_empty() => default_port,
+            None => return None,
+        };
+        (host.to_string(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p.parse().ok()?),
+            None => (authority.to_string(), default_port),
+        }
+    };
+    Some(Address {
+        scheme: scheme.into(),
+        host,
+        port,
+        path: path.to_string(),
+    })
+}
+
 /// How many body bytes an error answer declares (Content-Length), if any.
 pub fn content_length(response: &Response) -> Option<usize> {
     response.header_str("content-length")?.trim().parse().ok()
@@ -473,7 +679,13 @@ mod tests {
         a.username = Some("alice".into());
         a.password = Some(Secret(b"p@ss:w\xc3\xb6rd".to_vec()));
         o.auth = Some(a);
-        let r = build_request(&addr("ws", "sg", 4984), &o, "dGhlIHNhbXBsZSBub25jZQ==").unwrap();
+        let r = build_request(
+            &addr("ws", "sg", 4984),
+            &o,
+            "dGhlIHNhbXBsZSBub25jZQ==",
+            &Attempt::default(),
+        )
+        .unwrap();
         let text = String::from_utf8(r.bytes.clone()).unwrap();
         let expected_auth = format!(
             "Basic {}",
@@ -508,7 +720,7 @@ mod tests {
         a.token = Some(Secret(b"abc123".to_vec()));
         o.auth = Some(a);
         o.cookies = Some(Secret(b"other=1".to_vec()));
-        let r = build_request(&addr("ws", "h", 80), &o, "k").unwrap();
+        let r = build_request(&addr("ws", "h", 80), &o, "k", &Attempt::default()).unwrap();
         let text = String::from_utf8(r.bytes).unwrap();
         assert!(
             text.contains("\r\nCookie: SyncGatewaySession=abc123; other=1\r\n"),
@@ -532,8 +744,12 @@ mod tests {
             headers: vec![("user-agent".into(), "MyApp/2".into())],
             ..Options::default()
         };
-        let text =
-            String::from_utf8(build_request(&addr("ws", "h", 80), &o, "k").unwrap().bytes).unwrap();
+        let text = String::from_utf8(
+            build_request(&addr("ws", "h", 80), &o, "k", &Attempt::default())
+                .unwrap()
+                .bytes,
+        )
+        .unwrap();
         assert!(text.contains("\r\nAuthorization: Bearer eyJ.x.y\r\n"));
         assert!(text.contains("\r\nUser-Agent: MyApp/2\r\n"));
         assert_eq!(
@@ -555,23 +771,112 @@ mod tests {
                 headers: vec![(name.into(), "x".into())],
                 ..Options::default()
             };
-            let e = build_request(&addr("ws", "h", 80), &o, "k").unwrap_err();
+            let e = build_request(&addr("ws", "h", 80), &o, "k", &Attempt::default()).unwrap_err();
             assert_eq!(e.code, 9, "{name}");
             assert!(e.message.contains(name), "{}", e.message);
         }
     }
 
+    fn request_text(o: &Options, attempt: &Attempt) -> String {
+        String::from_utf8(
+            build_request(&addr("ws", "h", 80), o, "k", attempt)
+                .unwrap()
+                .bytes,
+        )
+        .unwrap()
+    }
+
     #[test]
-    fn challenge_auth_sends_no_credentials_first() {
-        let mut o = Options::default();
+    fn credentials_are_held_back_for_a_challenge_and_across_origins() {
         let mut a = auth(AuthType::Basic);
         a.username = Some("u".into());
         a.password = Some(Secret(b"p".to_vec()));
-        a.challenge_auth = true;
-        o.auth = Some(a);
-        let text =
-            String::from_utf8(build_request(&addr("ws", "h", 80), &o, "k").unwrap().bytes).unwrap();
-        assert!(!text.contains("Authorization"));
+        let o = Options {
+            auth: Some(a),
+            cookies: Some(Secret(b"app=1".to_vec())),
+            ..Options::default()
+        };
+        assert!(request_text(&o, &Attempt::default()).contains("Authorization: Basic"));
+        let challenge = Attempt {
+            hold_credentials: true,
+            ..Attempt::default()
+        };
+        let text = request_text(&o, &challenge);
+        assert!(!text.contains("Authorization"), "{text}");
+        assert!(text.contains("Cookie: app=1"), "{text}");
+        let elsewhere = Attempt {
+            same_origin: false,
+            stored_cookies: Some(b"theirs=2".to_vec()),
+            ..Attempt::default()
+        };
+        let text = request_text(&o, &elsewhere);
+        assert!(
+            !text.contains("Authorization") && !text.contains("app=1"),
+            "{text}"
+        );
+        assert!(text.contains("Cookie: theirs=2"), "{text}");
+    }
+
+    #[test]
+    fn cookie_merging() {
+        let m = |session: Option<&str>, option: Option<&str>, stored: Option<&str>| {
+            merge_cookies(
+                "SyncGatewaySession",
+                session.map(str::as_bytes),
+                option.map(str::as_bytes),
+                stored.map(str::as_bytes),
+            )
+            .map(|v| String::from_utf8(v).unwrap())
+        };
+        assert_eq!(m(None, None, None), None);
+        // The session wins over both other sources, whatever their spelling.
+        assert_eq!(
+            m(
+                Some("tok"),
+                Some("SyncGatewaySession=old; a=1"),
+                Some("syncgatewaysession=older; b=2")
+            )
+            .as_deref(),
+            Some("SyncGatewaySession=tok; a=1; b=2")
+        );
+        // LiteCore's store lower-cased the name: restored, and sent once.
+        assert_eq!(
+            m(None, None, Some("syncgatewaysession=abc; other=x")).as_deref(),
+            Some("SyncGatewaySession=abc; other=x")
+        );
+        // The option beats the store; duplicates and blanks go.
+        assert_eq!(
+            m(None, Some(" a=1 ;; b=2"), Some("a=9; c=3")).as_deref(),
+            Some("a=1; b=2; c=3")
+        );
+        // A configured name is restored the same way.
+        assert_eq!(
+            merge_cookies("MySession", None, None, Some(b"mysession=z")).as_deref(),
+            Some(&b"MySession=z"[..])
+        );
+    }
+
+    #[test]
+    fn one_time_session_rides_in_the_subprotocol_list_masked() {
+        let mut a = auth(AuthType::Session);
+        a.one_time_session = Some(Secret(b"ots123".to_vec()));
+        let o = Options {
+            auth: Some(a),
+            ws_protocols: vec!["BLIP_3+CBMobile_3".into()],
+            ..Options::default()
+        };
+        let r = build_request(&addr("ws", "h", 80), &o, "k", &Attempt::default()).unwrap();
+        let text = String::from_utf8(r.bytes.clone()).unwrap();
+        assert!(
+            text.contains(
+                "Sec-WebSocket-Protocol: BLIP_3+CBMobile_3,SyncGatewaySession_ots123\r\n"
+            ),
+            "{text}"
+        );
+        assert!(!r.masked.contains("ots123"), "{}", r.masked);
+        assert!(r.masked.contains("SyncGatewaySession_***"));
+        // Only the real protocols count when validating the answer.
+        assert_eq!(r.protocols, vec!["BLIP_3+CBMobile_3"]);
     }
 
     fn response(status: u16, headers: &[(&str, &str)]) -> Response {
@@ -666,6 +971,75 @@ mod tests {
             "{m}"
         );
         assert!(m.contains("Server: SG"));
+    }
+
+    #[test]
+    fn redirects() {
+        let here = Address {
+            scheme: "wss".into(),
+            host: "sg".into(),
+            port: 4984,
+            path: "/db/_blipsync".into(),
+        };
+        let r = |status: u16, location: &str| {
+            redirect_target(&here, &response(status, &[("Location", location)]))
+        };
+        let next = r(307, "/other/_blipsync").unwrap();
+        assert_eq!(
+            (next.host.as_str(), next.port, next.path.as_str()),
+            ("sg", 4984, "/other/_blipsync")
+        );
+        let next = r(301, "https://b.example:8443/db/_blipsync?x=1").unwrap();
+        assert_eq!(
+            (next.scheme.as_str(), next.host.as_str(), next.port),
+            ("wss", "b.example", 8443)
+        );
+        assert_eq!(next.path, "/db/_blipsync?x=1");
+        let next = r(302, "wss://[::1]/db").unwrap();
+        assert_eq!(
+            (next.host.as_str(), next.port, next.path.as_str()),
+            ("::1", 443, "/db")
+        );
+        for bad in [
+            "ws://sg/db",
+            "http://sg/db",
+            "ftp://x/y",
+            "relative/path",
+            "https://u:p@h/db",
+            "https://h:99999/",
+        ] {
+            assert_eq!(r(302, bad).unwrap_err().code, 12, "{bad}");
+        }
+        assert_eq!(
+            redirect_target(&here, &response(302, &[]))
+                .unwrap_err()
+                .code,
+            12
+        );
+        // From ws, going up to wss is fine.
+        let plain = Address {
+            scheme: "ws".into(),
+            ..here.clone()
+        };
+        let up = redirect_target(&plain, &response(302, &[("Location", "https://sg/db")])).unwrap();
+        assert!(up.is_tls());
+    }
+
+    #[test]
+    fn basic_challenges() {
+        assert!(asks_for_basic(&response(
+            401,
+            &[("Www-Authenticate", "Basic realm=\"SG\"")]
+        )));
+        assert!(asks_for_basic(&response(
+            401,
+            &[("WWW-AUTHENTICATE", "basic")]
+        )));
+        assert!(!asks_for_basic(&response(
+            401,
+            &[("Www-Authenticate", "Bearer")]
+        )));
+        assert!(!asks_for_basic(&response(401, &[])));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! goes through [`HostSocket`], which the connection actor owns for exactly one socket.
 
 use super::types::{C4Socket, LcwsAddress, LcwsError, LcwsSlice, LcwsSliceResult};
-use crate::connection::{LiteCoreSocket, WriteBuffer};
+use crate::connection::{Address, LiteCoreSocket, WriteBuffer};
 use crate::error::TransportError;
 use crate::log::{self, Level};
 use std::cell::Cell;
@@ -298,7 +298,6 @@ pub struct HostSocket {
     socket: SocketPtr,
     id: u64,
     table: &'static Host,
-    #[allow(dead_code)] // used by cookie support
     db: DbPtr,
 }
 
@@ -357,6 +356,64 @@ impl LiteCoreSocket for HostSocket {
         let f = self.table.0.received.expect("checked in set_host");
         // SAFETY: the socket is retained; LiteCore copies the data during the call.
         host_call(|| unsafe { f(self.socket.0, LcwsSlice::from_bytes(data)) });
+    }
+
+    fn stored_cookies(&mut self, address: &Address) -> Option<Vec<u8>> {
+        let get = self.table.0.get_cookies?;
+        let release = self.table.0.release_buffer?;
+        if self.db.0.is_null() {
+            return None;
+        }
+        let c4 = LcwsAddress {
+            scheme: LcwsSlice::from_bytes(address.scheme.as_bytes()),
+            hostname: LcwsSlice::from_bytes(address.host.as_bytes()),
+            port: address.port,
+            path: LcwsSlice::from_bytes(address.path.as_bytes()),
+        };
+        let mut err = LcwsError::NONE;
+        // SAFETY: `get` is LiteCore's `c4db_getCookies` on the database the app put in the
+        // factory's context; the address slices outlive the call; the result is ours to release.
+        let result = host_call(|| unsafe { get(self.db.0, c4, &mut err) });
+        if result.buf.is_null() {
+            return None;
+        }
+        // SAFETY: LiteCore returned `size` readable bytes that stay valid until released.
+        let cookies =
+            unsafe { std::slice::from_raw_parts(result.buf.cast::<u8>(), result.size) }.to_vec();
+        // SAFETY: we own the one reference of the returned C4StringResult.
+        host_call(|| unsafe { release(result.buf) });
+        (!cookies.is_empty()).then_some(cookies)
+    }
+
+    fn store_cookie(&mut self, set_cookie: &[u8], address: &Address, accept_parent_domain: bool) {
+        let Some(set) = self.table.0.set_cookie else {
+            return;
+        };
+        if self.db.0.is_null() {
+            return;
+        }
+        let mut err = LcwsError::NONE;
+        // SAFETY: `set` is LiteCore's `c4db_setCookie`; every slice outlives the call.
+        let stored = host_call(|| unsafe {
+            set(
+                self.db.0,
+                LcwsSlice::from_bytes(set_cookie),
+                LcwsSlice::from_bytes(address.host.as_bytes()),
+                LcwsSlice::from_bytes(address.path.as_bytes()),
+                accept_parent_domain,
+                &mut err,
+            )
+        });
+        if !stored {
+            crate::lcws_log!(
+                Level::Warning,
+                Some(self.id),
+                "the database refused a Set-Cookie from {} (error {}/{})",
+                address.host,
+                err.domain,
+                err.code
+            );
+        }
     }
 
     fn closed(self: Box<Self>, error: Option<&TransportError>) {

@@ -340,21 +340,142 @@ static LcwsSliceResult new_buffer(const void *data, size_t size) {
 
 long fake_outstanding_buffers(void) { return atomic_load(&g_outstanding_buffers); }
 
+/* ---- cookie store ---- */
+
+#define MAX_COOKIES 64
+static pthread_mutex_t g_cookie_mu = PTHREAD_MUTEX_INITIALIZER;
+static char g_cookie_names[MAX_COOKIES][128], g_cookie_values[MAX_COOKIES][512];
+static int g_cookie_count, g_cookie_set_calls;
+static char g_cookie_text[MAX_COOKIES * 650];
+
+void fake_cookies_clear(void) {
+    pthread_mutex_lock(&g_cookie_mu);
+    g_cookie_count = 0;
+    g_cookie_set_calls = 0;
+    pthread_mutex_unlock(&g_cookie_mu);
+}
+
+static void cookie_text_locked(void) {
+    g_cookie_text[0] = 0;
+    for (int i = 0; i < g_cookie_count; i++) {
+        size_t len = strlen(g_cookie_text);
+        snprintf(g_cookie_text + len, sizeof g_cookie_text - len, "%s%s=%s", i ? "; " : "", g_cookie_names[i],
+                 g_cookie_values[i]);
+    }
+}
+
+const char *fake_cookies_text(void) {
+    pthread_mutex_lock(&g_cookie_mu);
+    cookie_text_locked();
+    pthread_mutex_unlock(&g_cookie_mu);
+    return g_cookie_text;
+}
+
+int fake_cookies_set_calls(void) { return g_cookie_set_calls; }
+
+static void copy_truncated(char *dst, size_t size, const char *src) {
+    size_t n = strlen(src);
+    if (n >= size) n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 LcwsSliceResult c4db_getCookies(void *db, LcwsAddress request, LcwsError *outError) {
-    (void)db;
     (void)request;
     if (outError) memset(outError, 0, sizeof *outError);
     LcwsSliceResult r;
     r.buf = NULL;
     r.size = 0;
+    if (!db) return r;
+    pthread_mutex_lock(&g_cookie_mu);
+    cookie_text_locked();
+    if (g_cookie_count) r = new_buffer(g_cookie_text, strlen(g_cookie_text));
+    pthread_mutex_unlock(&g_cookie_mu);
     return r;
 }
 
 bool c4db_setCookie(void *db, LcwsSlice setCookieHeader, LcwsSlice fromHost, LcwsSlice fromPath,
                     bool acceptParentDomain, LcwsError *outError) {
-    (void)db; (void)setCookieHeader; (void)fromHost; (void)fromPath; (void)acceptParentDomain;
+    (void)fromHost; (void)fromPath; (void)acceptParentDomain;
     if (outError) memset(outError, 0, sizeof *outError);
+    if (!db) return false;
+    /* "name=value; attributes": keep name (lower-cased, as LiteCore does) and value. */
+    char line[700];
+    size_t n = setCookieHeader.size < sizeof line - 1 ? setCookieHeader.size : sizeof line - 1;
+    memcpy(line, setCookieHeader.buf, n);
+    line[n] = 0;
+    char *semi = strchr(line, ';');
+    if (semi) *semi = 0;
+    char *eq = strchr(line, '=');
+    if (!eq) return false;
+    *eq = 0;
+    for (char *p = line; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    pthread_mutex_lock(&g_cookie_mu);
+    g_cookie_set_calls++;
+    int i = 0;
+    while (i < g_cookie_count && strcmp(g_cookie_names[i], line) != 0) i++;
+    if (i == g_cookie_count && g_cookie_count < MAX_COOKIES) g_cookie_count++;
+    if (i < MAX_COOKIES) {
+        copy_truncated(g_cookie_names[i], sizeof g_cookie_names[i], line);
+        copy_truncated(g_cookie_values[i], sizeof g_cookie_values[i], eq + 1);
+    }
+    pthread_mutex_unlock(&g_cookie_mu);
     return true;
+}
+
+/* ---- a small HTTP client ---- */
+
+char *fake_http(uint16_t port, const char *method, const char *path, const char *body, int *status) {
+    *status = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return NULL;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return NULL;
+    }
+    char req[4096];
+    int n = snprintf(req, sizeof req,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     method, path, port, body ? strlen(body) : 0, body ? body : "");
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return NULL;
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = (char *)malloc(cap + 1);
+    ssize_t got;
+    while (buf && len < cap && (got = read(fd, buf + len, cap - len)) > 0) len += (size_t)got;
+    close(fd);
+    if (!buf) return NULL;
+    buf[len] = 0;
+    sscanf(buf, "HTTP/1.%*d %d", status);
+    char *start = strstr(buf, "\r\n\r\n");
+    char *out = strdup(start ? start + 4 : "");
+    free(buf);
+    return out;
+}
+
+void fake_json_str(const char *json, const char *key, char *out, size_t out_size) {
+    out[0] = 0;
+    char needle[128];
+    snprintf(needle, sizeof needle, "\"%s\"", key);
+    const char *at = strstr(json, needle);
+    if (!at) return;
+    at += strlen(needle);
+    while (*at == ' ' || *at == ':') at++;
+    if (*at != '"') return;
+    at++;
+    size_t n = 0;
+    while (at[n] && at[n] != '"' && n + 1 < out_size) n++;
+    memcpy(out, at, n);
+    out[n] = 0;
 }
 
 /* ---- log capture ---- */

@@ -148,6 +148,22 @@ long fake_peer_int(const FakePeer *p, const char *key);
 void fake_peer_str(const FakePeer *p, const char *key, char *out, size_t out_size);
 void fake_peer_stop(FakePeer *p);
 
+/* ---- The database cookie store (c4db_getCookies / c4db_setCookie) ----
+ * An in-memory store per `db` pointer that behaves like LiteCore's CookieStore in the ways that
+ * matter here: it lower-cases cookie names when storing (so SyncGatewaySession comes back as
+ * syncgatewaysession), replaces a cookie of the same name, and answers "n=v; n2=v2". Domain and
+ * path matching are not modelled (everything matches). */
+void fake_cookies_clear(void);
+/* The store's current "n=v; ..." for any db ("" when empty), and how many Set-Cookie it got. */
+const char *fake_cookies_text(void);
+int fake_cookies_set_calls(void);
+
+/* Sends a small HTTP/1.1 request to 127.0.0.1:port and returns the body (malloc'd, NUL-ended,
+ * caller frees) and the status in *status; NULL on failure. `body` may be NULL. */
+char *fake_http(uint16_t port, const char *method, const char *path, const char *body, int *status);
+/* Extracts a string field from a small JSON text into out ("" when absent). */
+void fake_json_str(const char *json, const char *key, char *out, size_t out_size);
+
 /* Test helpers. */
 /* A TCP port on 127.0.0.1 with nothing listening (bound to port 0, then closed). */
 uint16_t fake_closed_port(void);
