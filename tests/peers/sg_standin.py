@@ -81,6 +81,8 @@ VERSIONS = {
 
 GO_STATUS = {
     101: "Switching Protocols", 200: "OK", 201: "Created", 204: "No Content",
+    301: "Moved Permanently", 302: "Found", 303: "See Other", 307: "Temporary Redirect",
+    308: "Permanent Redirect",
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
     405: "Method Not Allowed", 406: "Not Acceptable", 411: "Length Required",
     413: "Request Entity Too Large", 415: "Unsupported Media Type", 426: "Upgrade Required",
@@ -349,6 +351,10 @@ class State:
                 raise SystemExit(f"--bearer wants TOKEN:USER, got {spec!r}")
             self.bearer[tok] = name
         self.requests: list[dict] = []
+        # Test extensions set on the admin port: redirects of public paths (what a reverse proxy
+        # or load balancer in front of SG may answer) and extra Set-Cookie lines on every 101.
+        self.redirects: dict[str, tuple[int, str]] = {}
+        self.extra_cookies: list[str] = []
         self.active_ws = 0
         self.public_port = 0
         self.admin_port = 0
@@ -443,6 +449,12 @@ class State:
 
     def _route_public(self, req: Request):
         path = req.path
+        if path in self.redirects:
+            status, location = self.redirects[path]
+            # Go's http.Redirect for a GET: Location plus a tiny HTML body.
+            body = f'<a href="{location}">{GO_STATUS.get(status, "Redirect")}</a>.\n\n'.encode()
+            return Reply(status, body, [("Location", location),
+                                        ("Content-Type", "text/html; charset=utf-8")])
         if path == "/":
             if req.method not in ("GET", "HEAD"):
                 return Reply(405)
@@ -553,6 +565,8 @@ class State:
         }
         for k, v in hdrs:
             h.setdefault(go_canon(k), []).append(v)
+        for c in self.extra_cookies:
+            h.setdefault("Set-Cookie", []).append(c)
         headers = [(k, v) for k in sorted(h) for v in h[k]]
         headers.append(("Date", http_date()))
         return Upgrade(headers, db.name, user)
@@ -650,6 +664,24 @@ class State:
                 return sg_json(200, self.requests)
             if m == "DELETE":
                 self.requests.clear()
+                return sg_json(200, {"ok": True})
+            return Reply(405)
+        if p == "/_debug/redirect":
+            if m == "POST":
+                cfg = parse_json_body(req)
+                status = int(cfg.get("status", 302))
+                if status not in (301, 302, 303, 307, 308) or not cfg.get("path"):
+                    raise HTTPErr(400, "want path, location and a 3xx status")
+                self.redirects[str(cfg["path"])] = (status, str(cfg.get("location", "")))
+                return sg_json(200, {"ok": True})
+            if m == "DELETE":
+                self.redirects.clear()
+                return sg_json(200, {"ok": True})
+            return Reply(405)
+        if p == "/_debug/set-cookies":
+            if m == "PUT":
+                cookies = parse_json_body(req).get("cookies", [])
+                self.extra_cookies = [str(c) for c in cookies]
                 return sg_json(200, {"ok": True})
             return Reply(405)
         parts = [urllib.parse.unquote(x) for x in p.split("/")[1:]]
