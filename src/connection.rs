@@ -34,6 +34,11 @@ pub trait LiteCoreSocket: Send + 'static {
     fn close_requested(&mut self, status: i32, message: &[u8]);
     fn completed_write(&mut self, byte_count: usize);
     fn received(&mut self, data: &[u8]);
+    /// The server's certificate (leaf, DER) after TLS validation, before anything is sent
+    /// (`c4socket_gotPeerCertificate`); `false` refuses it.
+    fn peer_certificate(&mut self, _der: &[u8], _host: &str) -> bool {
+        true
+    }
     /// The database's stored cookies for `address` (`c4db_getCookies`), when the factory carries
     /// a database.
     fn stored_cookies(&mut self, _address: &Address) -> Option<Vec<u8>> {
@@ -349,7 +354,8 @@ async fn establish(
             stored_cookies: host.stored_cookies(&target),
         };
         let request = handshake::build_request(&target, options, &generate_key(), &attempt)?;
-        let (mut stream, response, mut rest) = exchange(id, &target, options, &request).await?;
+        let (mut stream, response, mut rest) =
+            exchange(id, host, &target, options, &request).await?;
         for (name, value) in &response.headers {
             if name.eq_ignore_ascii_case("set-cookie") {
                 host.store_cookie(value, &target, options.accept_parent_domain_cookies);
@@ -439,6 +445,7 @@ async fn establish(
 /// One HTTP exchange: connect (TCP, TLS for wss), send the request, read the response head.
 async fn exchange(
     id: u64,
+    host: &mut dyn LiteCoreSocket,
     target: &Address,
     options: &Options,
     request: &handshake::UpgradeRequest,
@@ -450,7 +457,35 @@ async fn exchange(
     };
     let tcp = connect_tcp(id, target).await?;
     let mut stream = match tls_config {
-        Some(config) => MaybeTlsStream::Rustls(tls::handshake(tcp, &target.host, config).await?),
+        Some(config) => {
+            if options.accept_all_certs {
+                lcws_log!(
+                    Level::Warning,
+                    Some(id),
+                    "acceptAllCerts: the certificate of {} is NOT validated; anyone on the path can read and change this replication",
+                    target.host
+                );
+            }
+            let tls = tls::handshake(tcp, &target.host, config).await?;
+            let (_, session) = tls.get_ref();
+            lcws_log!(
+                Level::Verbose,
+                Some(id),
+                "TLS {:?}, {:?}",
+                session.protocol_version(),
+                session.negotiated_cipher_suite().map(|c| c.suite())
+            );
+            let leaf = session.peer_certificates().and_then(|c| c.first());
+            if let Some(leaf) = leaf {
+                if !host.peer_certificate(leaf.as_ref(), &target.host) {
+                    return Err(TransportError::network(
+                        NetworkCode::TlsCertUntrusted,
+                        format!("the app refused the certificate of {}", target.host),
+                    ));
+                }
+            }
+            MaybeTlsStream::Rustls(tls)
+        }
         None => MaybeTlsStream::Plain(tcp),
     };
     lcws_log!(

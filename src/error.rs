@@ -79,6 +79,22 @@ pub mod close_code {
     pub const CANT_FULFILL: i32 = 1011;
 }
 
+/// A server certificate refused by litecore-ws's trust policy (tls/verifier.rs): the code and a
+/// message naming the certificate, carried through rustls as `CertificateError::Other`.
+#[derive(Debug)]
+pub struct CertRejection {
+    pub code: NetworkCode,
+    pub message: String,
+}
+
+impl fmt::Display for CertRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CertRejection {}
+
 /// Where in the connection a failure happened; the same I/O error means different things
 /// before and after the WebSocket opened (a reset while open is an abnormal close).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +139,17 @@ impl TransportError {
     }
 
     /// Maps an OS-level I/O error. `what` says what was being done ("connect to 127.0.0.1:80").
+    /// A TLS error carried inside it (an alert after the handshake, e.g. TLS 1.3's
+    /// certificate_required, arrives on the first read) keeps its TLS code.
     pub fn from_io(err: &io::Error, stage: Stage, what: &str) -> Self {
+        if let Some(tls) = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<rustls::Error>())
+        {
+            let mut e = Self::from_tls(tls, "the server");
+            e.message = format!("{what}: {}", e.message);
+            return e;
+        }
         let message = format!("{what}: {err}");
         let code = match io_network_code(err) {
             Some(code) => code,
@@ -148,6 +174,11 @@ impl TransportError {
     /// Maps a TLS failure to the Network code LiteCore expects for its kind.
     pub fn from_tls(e: &rustls::Error, host: &str) -> Self {
         use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+        if let E::InvalidCertificate(C::Other(other)) = e {
+            if let Some(r) = other.0.downcast_ref::<CertRejection>() {
+                return Self::network(r.code, format!("TLS handshake with {host}: {}", r.message));
+            }
+        }
         let code = match e {
             E::InvalidCertificate(c) => match c {
                 C::Expired | C::ExpiredContext { .. } => NetworkCode::TlsCertExpired,

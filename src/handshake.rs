@@ -649,14 +649,7 @@ mod tests {
     fn auth(kind: AuthType) -> Auth {
         Auth {
             kind,
-            username: None,
-            password: None,
-            token: None,
-            client_cert: None,
-            client_cert_key: None,
-            challenge_auth: false,
-            cookie_name: None,
-            one_time_session: None,
+            ..Auth::default()
         }
     }
 

@@ -28,8 +28,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AuthType {
+    #[default]
     Basic,
     Session,
     OpenIdConnect,
@@ -49,7 +50,7 @@ impl AuthType {
 }
 
 /// The `auth` dict.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Auth {
     /// `type`; Basic when absent.
     pub kind: AuthType,
@@ -279,17 +280,7 @@ impl Options {
 
 fn parse_auth(v: &Value<'_>) -> Result<Auth, OptionsError> {
     let entries = dict("auth", v)?;
-    let mut auth = Auth {
-        kind: AuthType::Basic,
-        username: None,
-        password: None,
-        token: None,
-        client_cert: None,
-        client_cert_key: None,
-        challenge_auth: false,
-        cookie_name: None,
-        one_time_session: None,
-    };
+    let mut auth = Auth::default();
     for (raw_key, v) in entries {
         // Keys that are not UTF-8 cannot be ours; an `undefined` value means "deleted" in Fleece.
         let Ok(key) = std::str::from_utf8(raw_key) else {

@@ -1,15 +1,25 @@
 //! TLS for `wss`: rustls with an explicit crypto provider (ring). litecore-ws never installs a
 //! process-wide provider; that choice belongs to the host application.
 //!
-//! Trust: the `rootCerts` option (PEM or DER, one or several certificates) replaces the default
-//! anchors, which are Mozilla's roots from webpki-roots. Hostname verification and SNI always.
-//! Client configurations are built once per distinct trust set and shared across sockets.
+//! Trust: `rootCerts` (PEM or DER, one or several certificates) replaces the default anchors
+//! (Mozilla's roots plus the system bundle, [`roots`]); `pinnedCert`, `onlySelfSignedServer` and
+//! `acceptAllCerts` select other policies ([`verifier`]). SNI always; hostname verification
+//! except where a policy says otherwise. `auth.type = "Client Cert"` presents a client
+//! certificate ([`identity`]). Client configurations are built once per distinct TLS option set
+//! and shared across sockets.
+
+pub mod certinfo;
+mod identity;
+pub mod roots;
+mod verifier;
 
 use crate::error::{NetworkCode, Stage, TransportError};
-use crate::options::Options;
+use crate::options::{AuthType, Options};
+use rustls::client::ResolvesClientCert;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, RootCertStore, SignatureScheme};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::net::TcpStream;
@@ -71,43 +81,173 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
         .clone()
 }
 
-fn build_config(roots: RootCertStore) -> Result<Arc<ClientConfig>, TransportError> {
-    let mut config = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| {
-            TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
-        })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    // Sync Gateway speaks HTTP/2 only when configured to; the upgrade needs HTTP/1.1.
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
-}
-
-/// The client configuration for these options (cached by trust set).
-pub fn client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportError> {
-    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Arc<ClientConfig>>>> = OnceLock::new();
-    let key = options.root_certs.clone().unwrap_or_default();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return Ok(found.clone());
+/// The trust policy the options ask for (see [`verifier`] for the precedence).
+fn policy(options: &Options) -> Result<verifier::Policy, TransportError> {
+    use verifier::Policy;
+    if options.accept_all_certs {
+        return Ok(Policy::AcceptAll);
     }
-    let mut roots = RootCertStore::empty();
-    match &options.root_certs {
+    if let Some(pinned) = &options.pinned_cert {
+        let pins = parse_pins(pinned)?;
+        return Ok(Policy::Pinned {
+            certs: pins.certs,
+            keys: pins.keys,
+        });
+    }
+    if options.only_self_signed_server {
+        return Ok(Policy::SelfSignedOnly);
+    }
+    let (roots, own_roots) = match &options.root_certs {
         Some(bytes) => {
-            for cert in parse_certificates("rootCerts", bytes)? {
-                roots.add(cert).map_err(|e| {
+            let certs = parse_certificates("rootCerts", bytes)?;
+            let mut roots = RootCertStore::empty();
+            for cert in &certs {
+                roots.add(cert.clone()).map_err(|e| {
                     TransportError::invalid_parameter(format!(
                         "replicator option 'rootCerts' holds a certificate that cannot be a trust anchor: {e}"
                     ))
                 })?;
             }
+            (roots, certs.iter().map(|c| c.as_ref().to_vec()).collect())
         }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        None => (
+            roots::default_store(roots::DefaultRoots::from_env()),
+            Vec::new(),
+        ),
+    };
+    let webpki =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| {
+                TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
+            })?;
+    Ok(Policy::Anchors { webpki, own_roots })
+}
+
+/// What `pinnedCert` holds: certificates and public keys (SubjectPublicKeyInfo), DER.
+struct Pins {
+    certs: Vec<Vec<u8>>,
+    keys: Vec<Vec<u8>>,
+}
+
+/// `pinnedCert`: certificates (PEM or DER) and/or public keys (PEM `PUBLIC KEY` or DER
+/// SubjectPublicKeyInfo).
+fn parse_pins(bytes: &[u8]) -> Result<Pins, TransportError> {
+    use rustls::pki_types::pem::SectionKind;
+    let bad = |detail: &str| {
+        TransportError::invalid_parameter(format!("replicator option 'pinnedCert' {detail}"))
+    };
+    let (mut certs, mut keys) = (Vec::new(), Vec::new());
+    if bytes.windows(10).any(|w| w == b"-----BEGIN") {
+        for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes) {
+            match section.map_err(|e| bad(&format!("holds malformed PEM: {e}")))? {
+                (SectionKind::Certificate, der) => certs.push(der),
+                (SectionKind::PublicKey, der) => keys.push(der),
+                _ => {}
+            }
+        }
+    } else if certinfo::CertInfo::parse(bytes).is_some() {
+        certs.push(bytes.to_vec());
+    } else if certinfo::is_public_key(bytes) {
+        keys.push(bytes.to_vec());
+    } else {
+        return Err(bad(
+            "is neither a certificate nor a public key (PEM or DER)",
+        ));
     }
-    let config = build_config(roots)?;
+    if certs.is_empty() && keys.is_empty() {
+        return Err(bad("holds no PEM CERTIFICATE or PUBLIC KEY block"));
+    }
+    Ok(Pins { certs, keys })
+}
+
+/// The client identity for `auth.type = "Client Cert"`; the shared half of the per-connection
+/// [`identity::ClientCertProbe`] (see [`handshake`]).
+#[derive(Debug)]
+struct ConfiguredIdentity(Option<Arc<CertifiedKey>>);
+
+impl ResolvesClientCert for ConfiguredIdentity {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.0.clone()
+    }
+    fn has_certs(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+fn client_identity(options: &Options) -> Result<Option<Arc<CertifiedKey>>, TransportError> {
+    let Some(auth) = options
+        .auth
+        .as_ref()
+        .filter(|a| a.kind == AuthType::ClientCert)
+    else {
+        return Ok(None);
+    };
+    match (&auth.client_cert, &auth.client_cert_key) {
+        (Some(cert), Some(key)) => identity::load(&provider(), cert, key.expose()).map(Some),
+        _ => Err(TransportError::invalid_parameter(
+            "replicator option 'auth' of type \"Client Cert\" needs both 'clientCert' and 'clientCertKey'",
+        )),
+    }
+}
+
+/// What makes two option sets need different TLS configurations: the cache key. Key material
+/// is hashed, so the cache holds no copy of a private key.
+fn cache_key(options: &Options) -> Vec<u8> {
+    let mut key = vec![
+        roots::DefaultRoots::from_env().tag(),
+        options.accept_all_certs as u8,
+        options.only_self_signed_server as u8,
+    ];
+    let mut field = |bytes: Option<&[u8]>| match bytes {
+        Some(b) => {
+            key.push(1);
+            key.extend_from_slice(&(b.len() as u64).to_le_bytes());
+            key.extend_from_slice(b);
+        }
+        None => key.push(0),
+    };
+    field(options.root_certs.as_deref());
+    field(options.pinned_cert.as_deref());
+    let auth = options
+        .auth
+        .as_ref()
+        .filter(|a| a.kind == AuthType::ClientCert);
+    field(auth.and_then(|a| a.client_cert.as_deref()));
+    let key_hash = auth
+        .and_then(|a| a.client_cert_key.as_ref())
+        .map(|k| ring::digest::digest(&ring::digest::SHA256, k.expose()));
+    field(key_hash.as_ref().map(|d| d.as_ref()));
+    key
+}
+
+/// The client configuration for these options, built once per distinct TLS option set and
+/// shared by every socket that has it.
+pub fn client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportError> {
+    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Arc<ClientConfig>>>> = OnceLock::new();
+    let key = cache_key(options);
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(found.clone());
+    }
+    let verifier = verifier::ServerPolicy::new(
+        policy(options)?,
+        provider().signature_verification_algorithms,
+    );
+    let identity = client_identity(options)?;
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| {
+            TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
+        })?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_client_cert_resolver(Arc::new(ConfiguredIdentity(identity)));
+    // Sync Gateway speaks HTTP/2 only when configured to; the upgrade needs HTTP/1.1.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let config = Arc::new(config);
     let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
-    // Bounded: a process sees only a handful of distinct trust sets.
+    // Bounded: a process sees only a handful of distinct TLS option sets.
     if guard.len() >= 64 {
         guard.clear();
     }
@@ -115,7 +255,9 @@ pub fn client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportEr
     Ok(config)
 }
 
-/// The TLS handshake over an established TCP connection.
+/// The TLS handshake over an established TCP connection. The server's certificate is judged by
+/// the configuration's policy; a refusal that follows the server's request for a client
+/// certificate is reported as "required by peer" (none offered) or "rejected by peer".
 pub async fn handshake(
     tcp: TcpStream,
     host: &str,
@@ -127,10 +269,48 @@ pub async fn handshake(
             format!("{host:?} is not a valid TLS server name"),
         )
     })?;
-    TlsConnector::from(config)
+    // A per-connection probe in a copy of the shared configuration (cheap: mostly Arcs).
+    let probe = Arc::new(identity::ClientCertProbe::new(
+        config.client_auth_cert_resolver.resolve(&[], &[]),
+    ));
+    let mut per_connection = (*config).clone();
+    per_connection.client_auth_cert_resolver = probe.clone();
+    match TlsConnector::from(Arc::new(per_connection))
         .connect(name, tcp)
         .await
-        .map_err(|e| map_handshake_error(&e, host))
+    {
+        Ok(stream) => Ok(stream),
+        Err(e) => {
+            let mapped = map_handshake_error(&e, host);
+            let cert_trouble = matches!(
+                mapped.code,
+                c if c == NetworkCode::TlsHandshakeFailed as i32
+                    || c == NetworkCode::TlsCertRejectedByPeer as i32
+                    || c == NetworkCode::TlsCertRequiredByPeer as i32
+            );
+            if probe.asked() && cert_trouble && mapped.domain == crate::error::Domain::Network {
+                let (code, what) = if probe.offered() {
+                    (
+                        NetworkCode::TlsCertRejectedByPeer,
+                        "refused our client certificate",
+                    )
+                } else {
+                    (
+                        NetworkCode::TlsCertRequiredByPeer,
+                        "requires a client certificate (auth.type \"Client Cert\")",
+                    )
+                };
+                return Err(TransportError::network(
+                    code,
+                    format!(
+                        "TLS handshake with {host}: the server {what}: {}",
+                        mapped.message
+                    ),
+                ));
+            }
+            Err(mapped)
+        }
+    }
 }
 
 /// Maps a failed TLS handshake to the Network code LiteCore expects for its kind.
@@ -147,6 +327,287 @@ pub fn map_handshake_error(e: &std::io::Error, host: &str) -> TransportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    use rustls::client::danger::ServerCertVerifier;
+    use rustls::pki_types::UnixTime;
+
+    struct Made {
+        der: CertificateDer<'static>,
+        pem: String,
+        spki: Vec<u8>,
+    }
+
+    fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.distinguished_name.push(DnType::CommonName, name);
+        CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap()
+    }
+
+    fn params(names: &[&str], cn: &str, years: (i32, i32)) -> CertificateParams {
+        let mut p = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.not_before = rcgen::date_time_ymd(years.0, 1, 1);
+        p.not_after = rcgen::date_time_ymd(years.1, 1, 1);
+        p
+    }
+
+    fn leaf(issuer: &CertifiedIssuer<'static, KeyPair>, cn: &str, years: (i32, i32)) -> Made {
+        let key = KeyPair::generate().unwrap();
+        let cert = params(&["localhost"], cn, years)
+            .signed_by(&key, issuer)
+            .unwrap();
+        Made {
+            der: cert.der().clone(),
+            pem: cert.pem(),
+            spki: rcgen::PublicKeyData::subject_public_key_info(&key),
+        }
+    }
+
+    /// `openssl req -x509` style: self-signed and CA:TRUE.
+    fn self_signed_ca_style(years: (i32, i32)) -> Made {
+        let key = KeyPair::generate().unwrap();
+        let mut p = params(&["localhost"], "localhost", years);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = p.self_signed(&key).unwrap();
+        Made {
+            der: cert.der().clone(),
+            pem: cert.pem(),
+            spki: rcgen::PublicKeyData::subject_public_key_info(&key),
+        }
+    }
+
+    const NOW: (i32, i32) = (2000, 2100);
+
+    /// Runs the policy of `options` on a server chain for `host`: Ok, or the C4Error (code, message).
+    fn judge(
+        options: &Options,
+        chain: &[&CertificateDer<'static>],
+        host: &str,
+    ) -> Result<(), (i32, String)> {
+        let v = verifier::ServerPolicy::new(
+            policy(options).map_err(|e| (e.code, e.message))?,
+            provider().signature_verification_algorithms,
+        );
+        let name = ServerName::try_from(host.to_string()).unwrap();
+        let intermediates: Vec<CertificateDer<'static>> =
+            chain[1..].iter().map(|c| (*c).clone()).collect();
+        v.verify_server_cert(chain[0], &intermediates, &name, &[], UnixTime::now())
+            .map(|_| ())
+            .map_err(|e| {
+                let t = TransportError::from_tls(&e, host);
+                (t.code, t.message)
+            })
+    }
+
+    fn with_roots(pem: &str) -> Options {
+        Options {
+            root_certs: Some(pem.as_bytes().to_vec()),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn anchors_chain_name_and_dates() {
+        let root = ca("Test Root");
+        let good = leaf(&root, "good", NOW);
+        let o = with_roots(&root.pem());
+        assert_eq!(judge(&o, &[&good.der], "localhost"), Ok(()));
+        let (code, msg) = judge(&o, &[&good.der], "other.example").unwrap_err();
+        assert_eq!(code, 15, "{msg}");
+        assert!(
+            msg.contains("CN=good") && msg.contains("other.example"),
+            "{msg}"
+        );
+        let old = leaf(&root, "old", (2001, 2002));
+        let (code, msg) = judge(&o, &[&old.der], "localhost").unwrap_err();
+        assert_eq!(code, 7, "{msg}");
+        assert!(
+            msg.contains("CN=old") && msg.contains("expired on"),
+            "{msg}"
+        );
+        let future = leaf(&root, "future", (2090, 2095));
+        let (code, msg) = judge(&o, &[&future.der], "localhost").unwrap_err();
+        assert_eq!(code, 8, "{msg}");
+        assert!(msg.contains("not valid before"), "{msg}");
+        // Another CA: unknown root.
+        let stranger = leaf(&ca("Other Root"), "stranger", NOW);
+        let (code, msg) = judge(&o, &[&stranger.der], "localhost").unwrap_err();
+        assert_eq!(code, 11, "{msg}");
+        assert!(msg.contains("CN=Other Root"), "{msg}");
+    }
+
+    #[test]
+    fn self_signed_ca_certificate_as_its_own_root() {
+        let me = self_signed_ca_style(NOW);
+        let o = with_roots(&me.pem);
+        assert_eq!(judge(&o, &[&me.der], "localhost"), Ok(()));
+        assert_eq!(judge(&o, &[&me.der], "wrong.example").unwrap_err().0, 15);
+        let old = self_signed_ca_style((2001, 2002));
+        assert_eq!(
+            judge(&with_roots(&old.pem), &[&old.der], "localhost")
+                .unwrap_err()
+                .0,
+            7
+        );
+        // Without it in rootCerts: unknown root, and the message says how to trust it.
+        let (code, msg) = judge(&with_roots(&ca("X").pem()), &[&me.der], "localhost").unwrap_err();
+        assert_eq!(code, 11);
+        assert!(msg.contains("self-signed"), "{msg}");
+    }
+
+    #[test]
+    fn pinned_certificate_or_key() {
+        let root = ca("Pin Root");
+        let server = leaf(&root, "pinned", NOW);
+        let other = leaf(&root, "other", NOW);
+        let pin = |bytes: &[u8]| Options {
+            pinned_cert: Some(bytes.to_vec()),
+            ..Options::default()
+        };
+        // The leaf, as DER and as PEM; any host name (the pin is the identity).
+        assert_eq!(
+            judge(&pin(server.der.as_ref()), &[&server.der], "any.example"),
+            Ok(())
+        );
+        assert_eq!(
+            judge(&pin(server.pem.as_bytes()), &[&server.der], "localhost"),
+            Ok(())
+        );
+        // A certificate of the chain (the CA sent as an intermediate).
+        assert_eq!(
+            judge(
+                &pin(root.der().as_ref()),
+                &[&server.der, root.der()],
+                "localhost"
+            ),
+            Ok(())
+        );
+        // The leaf's public key, DER and PEM.
+        assert_eq!(
+            judge(&pin(&server.spki), &[&server.der], "localhost"),
+            Ok(())
+        );
+        let key_pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &server.spki)
+        );
+        assert_eq!(
+            judge(&pin(key_pem.as_bytes()), &[&server.der], "localhost"),
+            Ok(())
+        );
+        // Mismatch: untrusted, naming the certificate.
+        let (code, msg) = judge(&pin(other.der.as_ref()), &[&server.der], "localhost").unwrap_err();
+        assert_eq!(code, 8);
+        assert!(
+            msg.contains("CN=pinned") && msg.contains("pinnedCert"),
+            "{msg}"
+        );
+        // Expiry still checked.
+        let old = leaf(&root, "old", (2001, 2002));
+        assert_eq!(
+            judge(&pin(old.der.as_ref()), &[&old.der], "localhost")
+                .unwrap_err()
+                .0,
+            7
+        );
+        // Garbage pins are refused when the options are read.
+        for bad in [
+            &b"junk"[..],
+            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        ] {
+            let e = policy(&pin(bad)).unwrap_err();
+            assert_eq!(
+                (e.domain, e.code),
+                (crate::error::Domain::LiteCore, 9),
+                "{}",
+                e.message
+            );
+            assert!(e.message.contains("pinnedCert"));
+        }
+    }
+
+    #[test]
+    fn only_self_signed_and_accept_all() {
+        let me = self_signed_ca_style(NOW);
+        let issued = leaf(&ca("Some CA"), "issued", NOW);
+        let o = Options {
+            only_self_signed_server: true,
+            ..Options::default()
+        };
+        assert_eq!(judge(&o, &[&me.der], "localhost"), Ok(()));
+        assert_eq!(judge(&o, &[&me.der], "no-hostname-check.example"), Ok(()));
+        let (code, msg) = judge(&o, &[&issued.der], "localhost").unwrap_err();
+        assert_eq!(code, 8);
+        assert!(
+            msg.contains("onlySelfSignedServer") && msg.contains("CN=Some CA"),
+            "{msg}"
+        );
+        let old = self_signed_ca_style((2001, 2002));
+        assert_eq!(judge(&o, &[&old.der], "localhost").unwrap_err().0, 7);
+        let all = Options {
+            accept_all_certs: true,
+            ..Options::default()
+        };
+        assert_eq!(judge(&all, &[&old.der], "whatever.example"), Ok(()));
+    }
+
+    #[test]
+    fn client_identity_loading() {
+        let root = ca("Client Root");
+        let key = KeyPair::generate().unwrap();
+        let cert = params(&[], "client", NOW).signed_by(&key, &root).unwrap();
+        let auth = crate::options::Auth {
+            kind: AuthType::ClientCert,
+            client_cert: Some(cert.pem().into_bytes()),
+            client_cert_key: Some(crate::options::Secret(key.serialize_pem().into_bytes())),
+            ..Default::default()
+        };
+        let mut o = Options {
+            auth: Some(auth),
+            ..Options::default()
+        };
+        assert!(client_identity(&o).unwrap().is_some());
+        // DER forms.
+        let a = o.auth.as_mut().unwrap();
+        a.client_cert = Some(cert.der().to_vec());
+        a.client_cert_key = Some(crate::options::Secret(key.serialize_der()));
+        assert!(client_identity(&o).unwrap().is_some());
+        // Someone else's key.
+        let a = o.auth.as_mut().unwrap();
+        a.client_cert_key = Some(crate::options::Secret(
+            KeyPair::generate().unwrap().serialize_der(),
+        ));
+        let e = client_identity(&o).unwrap_err();
+        assert_eq!(e.code, 9);
+        assert!(e.message.contains("do not match"), "{}", e.message);
+        // Garbage key; missing key.
+        let a = o.auth.as_mut().unwrap();
+        a.client_cert_key = Some(crate::options::Secret(b"nope".to_vec()));
+        assert!(client_identity(&o)
+            .unwrap_err()
+            .message
+            .contains("clientCertKey"));
+        o.auth.as_mut().unwrap().client_cert_key = None;
+        assert!(client_identity(&o)
+            .unwrap_err()
+            .message
+            .contains("needs both"));
+    }
+
+    #[test]
+    fn configs_are_shared_per_tls_option_set() {
+        let root = ca("Cache Root");
+        let a = client_config(&with_roots(&root.pem())).unwrap();
+        let b = client_config(&with_roots(&root.pem())).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        let pinned = Options {
+            pinned_cert: Some(root.der().to_vec()),
+            ..Options::default()
+        };
+        assert!(!Arc::ptr_eq(&a, &client_config(&pinned).unwrap()));
+    }
 
     #[test]
     fn certificate_parsing_rejects_garbage() {
@@ -163,7 +624,7 @@ mod tests {
     }
 
     #[test]
-    fn configs_are_shared_per_trust_set() {
+    fn default_configs_are_shared_and_offer_http11() {
         let o = Options::default();
         let a = client_config(&o).unwrap();
         let b = client_config(&o).unwrap();

@@ -358,6 +358,21 @@ impl LiteCoreSocket for HostSocket {
         host_call(|| unsafe { f(self.socket.0, LcwsSlice::from_bytes(data)) });
     }
 
+    fn peer_certificate(&mut self, der: &[u8], hostname: &str) -> bool {
+        let Some(f) = self.table.0.got_peer_certificate else {
+            return true;
+        };
+        // SAFETY: the socket is retained; LiteCore copies the certificate and host name during
+        // the call; both slices outlive it.
+        host_call(|| unsafe {
+            f(
+                self.socket.0,
+                LcwsSlice::from_bytes(der),
+                LcwsSlice::from_bytes(hostname.as_bytes()),
+            )
+        })
+    }
+
     fn stored_cookies(&mut self, address: &Address) -> Option<Vec<u8>> {
         let get = self.table.0.get_cookies?;
         let release = self.table.0.release_buffer?;

@@ -1,0 +1,92 @@
+//! The client certificate (`auth.type = "Client Cert"`, `auth.clientCert`, `auth.clientCertKey`)
+//! and a per-connection probe that remembers whether the server asked for one, so a refused
+//! handshake can be reported as "certificate required" or "certificate rejected".
+
+use super::parse_certificates;
+use crate::error::TransportError;
+use rustls::client::ResolvesClientCert;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::PrivateKeyDer;
+use rustls::sign::CertifiedKey;
+use rustls::SignatureScheme;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Loads the certificate chain and private key (PEM or DER; RSA, ECDSA or Ed25519 keys in
+/// PKCS#8, PKCS#1 or SEC1 form) and checks that they belong together.
+pub fn load(
+    provider: &CryptoProvider,
+    cert: &[u8],
+    key: &[u8],
+) -> Result<Arc<CertifiedKey>, TransportError> {
+    let chain = parse_certificates("auth.clientCert", cert)?;
+    let bad_key = |detail: &str| {
+        TransportError::invalid_parameter(format!(
+            "replicator option 'auth.clientCertKey' {detail}"
+        ))
+    };
+    let key_der: PrivateKeyDer<'static> = if key.windows(10).any(|w| w == b"-----BEGIN") {
+        PrivateKeyDer::from_pem_slice(key)
+            .map_err(|_| bad_key("holds no readable PEM private key"))?
+    } else {
+        PrivateKeyDer::try_from(key.to_vec())
+            .map_err(|_| bad_key("is neither PEM nor a DER private key"))?
+    };
+    let signing = provider
+        .key_provider
+        .load_private_key(key_der)
+        .map_err(|e| bad_key(&format!("is not a usable key: {e}")))?;
+    let certified = CertifiedKey::new(chain, signing);
+    match certified.keys_match() {
+        // Unknown means the key type cannot tell; the server will.
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
+        Err(_) => {
+            return Err(TransportError::invalid_parameter(
+                "replicator options 'auth.clientCert' and 'auth.clientCertKey' do not match: the key is not the certificate's",
+            ))
+        }
+    }
+    Ok(Arc::new(certified))
+}
+
+/// Offers the configured certificate (if any) and records that the server asked for one.
+#[derive(Debug)]
+pub struct ClientCertProbe {
+    identity: Option<Arc<CertifiedKey>>,
+    asked: AtomicBool,
+}
+
+impl ClientCertProbe {
+    pub fn new(identity: Option<Arc<CertifiedKey>>) -> Self {
+        ClientCertProbe {
+            identity,
+            asked: AtomicBool::new(false),
+        }
+    }
+
+    /// The server sent a CertificateRequest.
+    pub fn asked(&self) -> bool {
+        self.asked.load(Ordering::Relaxed)
+    }
+
+    /// We have a certificate to offer.
+    pub fn offered(&self) -> bool {
+        self.identity.is_some()
+    }
+}
+
+impl ResolvesClientCert for ClientCertProbe {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.identity.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.identity.is_some()
+    }
+}
