@@ -38,6 +38,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -372,7 +373,15 @@ class Zoo:
                 "files": dict(sorted(self.files.items()))}
 
     def stop(self, keep_dir: bool = False) -> None:
-        stop_nginx(self.proc)
+        p = self.proc
+        stop_nginx(p)
+        if p is not None:
+            # nginx runs in its own session (process group = master pid): if the master died
+            # by itself, its worker would otherwise linger with the listening sockets
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         self.proc = None
         if self.own_dir and not keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
