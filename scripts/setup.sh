@@ -2,7 +2,8 @@
 # Installs what the demo or the tests need, when it is missing (Debian/Ubuntu, as root or via
 # sudo). Called by demo.sh ("demo") and test.sh ("test"); safe to run repeatedly.
 #   demo: cmake, a C/C++ compiler, python3 with websockets, nginx, openssl
-#   test: the above plus clang + its sanitizer runtime, valgrind, binutils, kosoku
+#   test: the above plus clang + its sanitizer runtime, valgrind, binutils, kosoku, and
+#         python3's cryptography (tests/peers/tls_zoo.py makes its certificates with it)
 # The Rust toolchain (cargo) must already be installed (https://rustup.rs).
 set -euo pipefail
 what=${1:-test}
@@ -41,6 +42,8 @@ python3 -c 'import websockets, sys; sys.exit(int(websockets.__version__.split(".
   || py_pkgs+=('websockets>=15,<18')
 if [ "$what" = test ]; then
   command -v kosoku >/dev/null || py_pkgs+=('kosoku==0.1.0')
+  python3 -c 'import cryptography, sys; sys.exit(int(cryptography.__version__.split(".")[0]) < 38)' 2>/dev/null \
+    || py_pkgs+=('cryptography>=38')
 fi
 if [ ${#py_pkgs[@]} -gt 0 ]; then
   python3 -m pip --version >/dev/null 2>&1 || { echo "setup: pip is missing (apt-get install python3-pip)" >&2; exit 1; }

@@ -2,10 +2,12 @@
 """Start the test peers together: the Sync Gateway stand-in and the nginx TLS front before it.
 
 As a program:
-    python3 tests/peers/peers.py [--no-tls] [--quiet] [-- SG_STANDIN_ARGS...]
+    python3 tests/peers/peers.py [--no-tls] [--zoo] [--quiet] [-- SG_STANDIN_ARGS...]
 prints one line once both are up:
     READY {"ws": "ws://127.0.0.1:P/db", "wss": "wss://localhost:T/db", "public": P,
            "admin": A, "tls": T, "ca": "/tmp/.../ca.pem"}
+With --zoo, tls_zoo.py is also started in front of the stand-in's public port and its whole
+READY object is added under "zoo": {..., "zoo": {"dir": ..., "ports": {...}, "files": {...}}}.
 and runs until SIGTERM/SIGINT, until its stdin (when a pipe) reaches EOF, or until a child
 dies; then it stops both children.
 
@@ -64,17 +66,19 @@ def first_db(sg_args: list[str]) -> str:
 
 
 class Peers:
-    """Context manager: starts sg_standin (+ tls_front) and returns the READY dict."""
+    """Context manager: starts sg_standin (+ tls_front, + tls_zoo) and returns the READY dict."""
 
     def __init__(self, sg_args: list[str] | None = None, tls: bool = True, quiet: bool = False,
-                 timeout: float = 30.0, stderr=None):
+                 timeout: float = 30.0, stderr=None, zoo: bool = False):
         self.sg_args = list(sg_args or [])
         self.tls = tls
+        self.zoo_on = zoo
         self.quiet = quiet
         self.timeout = timeout
         self.stderr = stderr  # None: inherit
         self.sg: subprocess.Popen | None = None
         self.front: subprocess.Popen | None = None
+        self.zoo: subprocess.Popen | None = None
         self.info: dict = {}
 
     def _spawn(self, script: str, args: list[str]) -> subprocess.Popen:
@@ -97,6 +101,10 @@ class Peers:
                 fr = read_ready(self.front, "tls_front", self.timeout)
                 info.update({"wss": f"wss://localhost:{fr['tls']}/{db}", "tls": fr["tls"],
                              "ca": fr["ca"]})
+            if self.zoo_on:
+                self.zoo = self._spawn("tls_zoo.py", ["--upstream", str(sg["public"])]
+                                       + (["--quiet"] if self.quiet else []))
+                info["zoo"] = read_ready(self.zoo, "tls_zoo", self.timeout)
             self.info = info
             return info
         except BaseException:
@@ -104,10 +112,10 @@ class Peers:
             raise
 
     def alive(self) -> bool:
-        return all(p is None or p.poll() is None for p in (self.sg, self.front))
+        return all(p is None or p.poll() is None for p in (self.sg, self.front, self.zoo))
 
     def stop(self) -> None:
-        for p in (self.front, self.sg):  # front first: it proxies to the stand-in
+        for p in (self.zoo, self.front, self.sg):  # fronts first: they proxy to the stand-in
             if p is None:
                 continue
             try:
@@ -117,7 +125,7 @@ class Peers:
                 pass
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        for p in (self.front, self.sg):
+        for p in (self.zoo, self.front, self.sg):
             if p is None:
                 continue
             try:
@@ -127,7 +135,7 @@ class Peers:
                 p.wait()
             if p.stdout:
                 p.stdout.close()
-        self.front = self.sg = None
+        self.zoo = self.front = self.sg = None
 
     def __enter__(self) -> dict:
         return self.start()
@@ -155,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         i = argv.index("--")
         argv, sg_args = argv[:i], argv[i + 1:]
     tls = "--no-tls" not in argv
+    zoo = "--zoo" in argv
     quiet = "--quiet" in argv
-    unknown = [a for a in argv if a not in ("--no-tls", "--quiet")]
+    unknown = [a for a in argv if a not in ("--no-tls", "--zoo", "--quiet")]
     if unknown:
         sys.stderr.write(f"peers.py: unknown arguments {unknown} (stand-in args go after --)\n")
         return 2
@@ -167,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    peers = Peers(sg_args, tls=tls, quiet=quiet)
+    peers = Peers(sg_args, tls=tls, quiet=quiet, zoo=zoo)
     try:
         info = peers.start()
         sys.stdout.write("READY " + json.dumps(info) + "\n")

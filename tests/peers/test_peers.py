@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Self-test of the test peers: python3 tests/peers/test_peers.py [-k SUBSTRING] [-v]
 
-Checks sg_standin.py / tls_front.py / peers.py from the outside only, with the `websockets`
+Checks sg_standin.py / tls_front.py / tls_zoo.py / peers.py from the outside only, with the `websockets`
 client, raw sockets and http.client. Prints "N passed, N failed" last; exits 1 on failure.
 """
 
@@ -14,6 +14,7 @@ import os
 import random
 import socket
 import ssl
+import subprocess
 import sys
 import time
 import traceback
@@ -22,7 +23,7 @@ sys.dont_write_bytecode = True  # leave no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from peers import Peers  # noqa: E402  (launcher only; no stand-in code is used)
-from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
 CB2, CB3, CB4 = "BLIP_3+CBMobile_2", "BLIP_3+CBMobile_3", "BLIP_3+CBMobile_4"
@@ -166,8 +167,8 @@ P: dict[str, dict] = {}
 RUNNING: list[Peers] = []
 
 
-def start(name: str, args: list[str], tls: bool = False) -> None:
-    p = Peers(args, tls=tls, quiet=not VERBOSE)
+def start(name: str, args: list[str], tls: bool = False, zoo: bool = False) -> None:
+    p = Peers(args, tls=tls, quiet=not VERBOSE, zoo=zoo)
     RUNNING.append(p)
     P[name] = p.start()
 
@@ -627,6 +628,212 @@ def test_wss_through_nginx():
 
 
 # ------------------------------------------------------------------------------------------
+# tls_zoo.py (through peers.py --zoo, in front of a --guest stand-in)
+# ------------------------------------------------------------------------------------------
+
+ZOO_VARIANTS = ["chain", "expired", "notyet", "wrongname", "selfsigned", "selfsigned_expired",
+                "clientauth", "clientauth12"]
+ZOO_FILES = ["ca.pem", "intermediate.pem", "client.pem", "client.key", "client_chain.pem",
+             "client_chain.key", "client_rsa.pem", "client_rsa.key", "client_ed25519.pem",
+             "client_ed25519.key", "client.der", "client.key.der", "rogue_client.pem",
+             "rogue_client.key", "chain_pubkey.der", "chain_pubkey.pem"] + \
+            [f"{v}.der" for v in ZOO_VARIANTS]
+
+
+def zoo() -> dict:
+    return P["zoo"]["zoo"]
+
+
+def zoo_file(name: str) -> str:
+    return zoo()["files"][name]
+
+
+def zoo_ctx(ca: str | None = "ca", client: str | None = None, verify: bool = True,
+            max_version=None) -> ssl.SSLContext:
+    """ca: a zoo file name, "ca" for ca.pem; client: "client" loads client.pem/client.key."""
+    if verify:
+        ctx = ssl.create_default_context(cafile=zoo_file("ca.pem" if ca == "ca" else ca))
+    else:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if client:
+        ctx.load_cert_chain(zoo_file(f"{client}.pem"), zoo_file(f"{client}.key"))
+    if max_version:
+        ctx.maximum_version = max_version
+    return ctx
+
+
+def zoo_handshake(variant: str, ctx: ssl.SSLContext, host: str = "localhost"):
+    """TLS handshake with the variant's port; returns (version, peer cert DER)."""
+    with socket.create_connection(("127.0.0.1", zoo()["ports"][variant]), timeout=10) as s:
+        with ctx.wrap_socket(s, server_hostname=host) as t:
+            return t.version(), t.getpeercert(binary_form=True)
+
+
+def zoo_url(variant: str) -> str:
+    return f"wss://localhost:{zoo()['ports'][variant]}/db"
+
+
+def zoo_echo(variant: str, ctx: ssl.SSLContext) -> None:
+    with ws(zoo_url(variant), ssl_ctx=ctx) as c:
+        assert c.subprotocol == CB3
+        data = os.urandom(70_000)
+        c.send(data)
+        assert c.recv() == data
+        assert c.response.headers.get("Server") == "Couchbase Sync Gateway/3.1.0 CE"
+
+
+def openssl(*args: str, data: bytes | None = None) -> bytes:
+    r = subprocess.run(["openssl", *args], input=data, capture_output=True)
+    assert r.returncode == 0, (args, r.stderr)
+    return r.stdout
+
+
+def test_zoo_ready_line_and_files():
+    z = zoo()
+    assert set(P["zoo"]) >= {"ws", "wss", "public", "admin", "tls", "ca", "zoo"}
+    assert "zoo" not in P["main"] and "zoo" not in P["guest"]  # only with --zoo
+    assert set(z) == {"dir", "ca", "intermediate", "ports", "files"}
+    assert list(z["ports"]) == ZOO_VARIANTS
+    ports = list(z["ports"].values())
+    assert len(set(ports)) == len(ports) and all(isinstance(p, int) and p > 0 for p in ports)
+    for name in ZOO_FILES:
+        path = z["files"][name]
+        assert os.path.isfile(path) and os.path.dirname(path) == z["dir"], (name, path)
+    assert z["ca"] == z["files"]["ca.pem"] and z["intermediate"] == z["files"]["intermediate.pem"]
+
+    def text(n):
+        with open(zoo_file(n)) as f:
+            return f.read()
+
+    def raw(n):
+        with open(zoo_file(n), "rb") as f:
+            return f.read()
+
+    assert text("client_rsa.key").startswith("-----BEGIN RSA PRIVATE KEY-----")
+    assert text("client_ed25519.key").startswith("-----BEGIN PRIVATE KEY-----")
+    assert text("client.key").startswith("-----BEGIN PRIVATE KEY-----")
+    assert text("chain_pubkey.pem").startswith("-----BEGIN PUBLIC KEY-----")
+    assert text("client_chain.pem").count("BEGIN CERTIFICATE") == 2
+    assert ssl.PEM_cert_to_DER_cert(text("client.pem")) == raw("client.der")
+    # DER key = the PEM key; the pinned public key is the chain leaf's
+    assert openssl("pkey", "-inform", "DER", "-in", zoo_file("client.key.der")) == \
+        openssl("pkey", "-in", zoo_file("client.key"))
+    assert openssl("x509", "-in", zoo_file("chain.der"), "-inform", "DER", "-pubkey",
+                   "-noout").decode() == text("chain_pubkey.pem")
+    assert openssl("pkey", "-pubin", "-in", zoo_file("chain_pubkey.pem"), "-outform",
+                   "DER") == raw("chain_pubkey.der")
+    subj = openssl("x509", "-in", zoo_file("client.pem"), "-noout", "-subject", "-ext",
+                   "extendedKeyUsage").decode()
+    assert "CN = test-client" in subj and "TLS Web Client Authentication" in subj, subj
+    assert "X509v3 Basic Constraints: critical\n    CA:TRUE" in openssl(
+        "x509", "-in", zoo_file("selfsigned.pem"), "-noout", "-ext", "basicConstraints").decode()
+
+
+def test_zoo_every_port_serves_its_leaf():
+    for v in ZOO_VARIANTS:
+        ctx = zoo_ctx(verify=False, client="client" if v.startswith("clientauth") else None)
+        version, der = zoo_handshake(v, ctx)
+        assert version == ("TLSv1.2" if v == "clientauth12" else "TLSv1.3"), (v, version)
+        with open(zoo_file(f"{v}.der"), "rb") as f:
+            assert der == f.read(), v
+    # TLS 1.2 is enabled too
+    assert zoo_handshake("chain", zoo_ctx(max_version=ssl.TLSVersion.TLSv1_2))[0] == "TLSv1.2"
+
+
+def test_zoo_chain_verifies_with_ca():
+    # only the root is trusted: the intermediate must come from nginx
+    for host in ("localhost", "127.0.0.1"):
+        zoo_handshake("chain", zoo_ctx(), host=host)
+    zoo_echo("chain", zoo_ctx())
+    try:
+        zoo_handshake("chain", ssl.create_default_context())
+        raise AssertionError("the chain must not verify without the zoo CA")
+    except ssl.SSLCertVerificationError as e:
+        assert e.verify_code == 20, e  # unable to get local issuer certificate
+
+
+def expect_verify_error(variant: str, code: int, ca: str = "ca", host: str = "localhost"):
+    try:
+        zoo_handshake(variant, zoo_ctx(ca), host=host)
+    except ssl.SSLCertVerificationError as e:
+        assert e.verify_code == code, (variant, e.verify_code, e.verify_message)
+        return e
+    raise AssertionError(f"{variant}: verification must fail with {code}")
+
+
+def test_zoo_bad_certificates_fail_verification():
+    expect_verify_error("expired", 10)            # X509_V_ERR_CERT_HAS_EXPIRED
+    expect_verify_error("notyet", 9)              # X509_V_ERR_CERT_NOT_YET_VALID
+    e = expect_verify_error("wrongname", 62)      # X509_V_ERR_HOSTNAME_MISMATCH
+    assert "localhost" in e.verify_message
+    expect_verify_error("wrongname", 64, host="127.0.0.1")  # X509_V_ERR_IP_ADDRESS_MISMATCH
+    zoo_handshake("wrongname", zoo_ctx(), host="wrong.example")  # only the name is wrong
+    expect_verify_error("selfsigned", 18)         # X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+    expect_verify_error("selfsigned_expired", 18)
+    expect_verify_error("selfsigned_expired", 10, ca="selfsigned_expired.pem")
+    # and they are all reachable without verification
+    for v in ("expired", "notyet", "wrongname", "selfsigned", "selfsigned_expired"):
+        zoo_handshake(v, zoo_ctx(verify=False))
+
+
+def test_zoo_selfsigned_trusted_as_its_own_ca():
+    for host in ("localhost", "127.0.0.1"):
+        zoo_handshake("selfsigned", zoo_ctx("selfsigned.pem"), host=host)
+    zoo_echo("selfsigned", zoo_ctx("selfsigned.pem"))
+    expect_verify_error("chain", 20, ca="selfsigned.pem")
+
+
+def test_zoo_clientauth_refuses_without_certificate():
+    # TLS 1.3: the client's handshake completes, the alert arrives on the first read
+    with socket.create_connection(("127.0.0.1", zoo()["ports"]["clientauth"]), timeout=10) as s:
+        with zoo_ctx().wrap_socket(s, server_hostname="localhost") as t:
+            assert t.version() == "TLSv1.3"
+            try:  # (nothing sent: writing to the closed connection could race the alert)
+                t.recv(100)
+                raise AssertionError("nginx must refuse a TLS 1.3 client without a certificate")
+            except ssl.SSLError as e:
+                assert e.reason == "TLSV13_ALERT_CERTIFICATE_REQUIRED", e
+    # TLS 1.2: the handshake itself fails
+    try:
+        zoo_handshake("clientauth12", zoo_ctx())
+        raise AssertionError("nginx must refuse a TLS 1.2 client without a certificate")
+    except ssl.SSLError as e:
+        assert e.reason == "SSLV3_ALERT_HANDSHAKE_FAILURE", e
+    # the same through a WebSocket client: no upgrade. TLS 1.2: the handshake error itself;
+    # TLS 1.3: websockets reports the alert as a closed connection or an invalid HTTP response
+    # (which one depends on timing inside websockets)
+    try:
+        zoo_echo("clientauth12", zoo_ctx())
+        raise AssertionError("clientauth12: a WebSocket without a client certificate")
+    except ssl.SSLError as e:
+        assert e.reason == "SSLV3_ALERT_HANDSHAKE_FAILURE", e
+    try:
+        zoo_echo("clientauth", zoo_ctx())
+        raise AssertionError("clientauth: a WebSocket without a client certificate")
+    except (ssl.SSLError, ConnectionClosed, InvalidMessage):
+        pass
+
+
+def test_zoo_clientauth_accepts_client_certificates():
+    for v in ("clientauth", "clientauth12"):
+        for client in ("client", "client_chain", "client_rsa", "client_ed25519"):
+            try:
+                zoo_echo(v, zoo_ctx(client=client))
+            except Exception as e:
+                raise AssertionError(f"{v} with {client}.pem: {e!r}")
+
+
+def test_zoo_clientauth_rogue_certificate_refused():
+    # nginx completes the handshake (its verify callback accepts every certificate) and then
+    # answers every request 400 "The SSL certificate error"
+    for v in ("clientauth", "clientauth12"):
+        resp = expect_status(zoo_url(v), 400, ssl_ctx=zoo_ctx(client="rogue_client"))
+        assert b"The SSL certificate error" in resp.body, resp.body
+
+
+# ------------------------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -646,6 +853,7 @@ def main() -> int:
         start("v41", users + ["--sg-version", "4.1"])
         start("cookie", users + ["--cookie-name", "MyAppSession"])
         start("refresh", users + ["--refresh-sessions-always"])
+        start("zoo", ["--guest"], zoo=True)
         for name, fn in tests:
             t0 = time.monotonic()
             try:
