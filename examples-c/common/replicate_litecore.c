@@ -147,7 +147,8 @@ int example_replicate(const ExampleReplication *r) {
 
     C4ReplicatorParameters params;
     memset(&params, 0, sizeof params);
-    params.optionsDictFleece = FLSliceResult_AsSlice(options);
+    params.optionsDictFleece.buf = options.buf;
+    params.optionsDictFleece.size = options.size;
     params.onStatusChanged = on_status_changed;
     params.onDocumentsEnded = on_documents_ended;
     params.socketFactory = &factory;
