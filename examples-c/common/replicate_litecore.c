@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <pthread.h>
 
 static const char *level_name(C4ReplicatorActivityLevel level) {
     static const char *const names[] = {"stopped", "offline", "connecting", "idle", "busy", "stopping"};
@@ -23,14 +23,27 @@ static void print_error(const char *what, C4Error err) {
     FLSliceResult_Release(msg);
 }
 
+/* The main thread waits for the callback to report kC4Stopped. */
+typedef struct Waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stopped;
+} Waiter;
+
 /* Called by LiteCore on its own threads; printf is thread-safe per call. */
 static void on_status_changed(C4Replicator *repl, C4ReplicatorStatus status, void *context) {
     (void)repl;
-    (void)context;
+    Waiter *w = context;
     printf("status: %s, %llu documents so far\n", level_name(status.level),
            (unsigned long long)status.progress.documentCount);
     if (status.error.code != 0 && status.level != kC4Stopped) print_error("  (error)", status.error);
     fflush(stdout);
+    if (status.level == kC4Stopped) {
+        pthread_mutex_lock(&w->mu);
+        w->stopped = true;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
 }
 
 static void on_documents_ended(C4Replicator *repl, bool pushing, size_t num_docs, const C4DocumentEnded *docs[],
@@ -97,15 +110,12 @@ static FLSliceResult encode_options(const ExampleReplication *r) {
     return out;
 }
 
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 int example_replicate(const ExampleReplication *r) {
     int rc = EXAMPLE_FAILED;
     C4Error err;
     memset(&err, 0, sizeof err);
+    Waiter waiter = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
 
     /* 1. The local database, created when missing. */
     char dir[1024], name[256];
@@ -151,6 +161,7 @@ int example_replicate(const ExampleReplication *r) {
     params.optionsDictFleece.size = options.size;
     params.onStatusChanged = on_status_changed;
     params.onDocumentsEnded = on_documents_ended;
+    params.callbackContext = &waiter;
     params.socketFactory = &factory;
     params.collections = &collection;
     params.collectionCount = 1;
@@ -165,11 +176,10 @@ int example_replicate(const ExampleReplication *r) {
     c4repl_start(repl, false);
 
     /* 5. Wait for the one-shot replication to stop (the callbacks print progress meanwhile). */
+    pthread_mutex_lock(&waiter.mu);
+    while (!waiter.stopped) pthread_cond_wait(&waiter.cv, &waiter.mu);
+    pthread_mutex_unlock(&waiter.mu);
     C4ReplicatorStatus status = c4repl_getStatus(repl);
-    while (status.level != kC4Stopped) {
-        sleep_ms(100);
-        status = c4repl_getStatus(repl);
-    }
     if (status.error.code != 0) {
         print_error("replication failed", status.error);
     } else {
