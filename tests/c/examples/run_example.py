@@ -82,6 +82,15 @@ def blipsync_requests(admin_port):
     return [r for r in log if r["path"].split("?")[0].endswith("/_blipsync")]
 
 
+def show_request(r):
+    """Prints the request as the stand-in received it, credentials masked."""
+    print(f"  request {r['method']} {r['path']} {r['version']} -> {r['status']}")
+    for n, v in r["headers"]:
+        if n.lower() in ("authorization", "cookie"):
+            v = re.sub(r"(=|Basic |Bearer )[^;]*", lambda m: m.group(1) + f"<{len(m.group(0)) - len(m.group(1))} chars>", v)
+        print(f"    {n}: {v}")
+
+
 def headers_named(req, name):
     return [v for n, v in req["headers"] if n.lower() == name.lower()]
 
@@ -111,6 +120,7 @@ def scenario_replicate(a, launcher, workdir, wrong_password=False):
         check(len(reqs) == 1, f"the stand-in got one _blipsync request (got {len(reqs)})")
         if reqs:
             r = reqs[0]
+            show_request(r)
             check(r["method"] == "GET" and r["path"] == "/db/_blipsync", f"request line GET /db/_blipsync ({r['method']} {r['path']})")
             expected = "Basic " + base64.b64encode(f"alice:{password}".encode()).decode()
             check(headers_named(r, "Authorization") == [expected], "exactly one Authorization: Basic base64(alice:<password>)")
@@ -183,6 +193,7 @@ def scenario_session(a, launcher, workdir, tls=False):
             reqs = blipsync_requests(admin_port)
             check(len(reqs) == n + 1, f"run {n + 1}: {n + 1} _blipsync request(s) so far (got {len(reqs)})")
             if len(reqs) == n + 1:
+                show_request(reqs[n])
                 ids.append(check_session_request(reqs[n], cookie_name, admin_port, out, err))
         if runs == 2:
             check(None not in ids and ids[0] != ids[1], "each run got its own session")
