@@ -107,9 +107,39 @@ static FLSliceResult encode_options(const ExampleReplication *r) {
     FLError flerr = kFLNoError;
     FLSliceResult out = FLEncoder_Finish(enc, &flerr);
     FLEncoder_Free(enc);
+    if (!out.buf) fprintf(stderr, "cannot encode the replicator options (Fleece error %d)\n", (int)flerr);
     return out;
 }
 
+static void close_db(C4Database *db) {
+    C4Error err;
+    memset(&err, 0, sizeof err);
+    if (!c4db_close(db, &err)) print_error("closing the database", err);
+    c4db_release(db);
+}
+
+/* Starts `repl` and waits until it stops; prints the outcome. */
+static int run_to_completion(C4Replicator *repl, Waiter *waiter) {
+    C4Error err;
+    memset(&err, 0, sizeof err);
+    /* Per-document callbacks for successes too, not only errors. */
+    if (!c4repl_setProgressLevel(repl, kC4ReplProgressPerDocument, &err)) print_error("progress level", err);
+    c4repl_start(repl, false);
+
+    /* The one-shot replication stops by itself (the callbacks print progress meanwhile). */
+    pthread_mutex_lock(&waiter->mu);
+    while (!waiter->stopped) pthread_cond_wait(&waiter->cv, &waiter->mu);
+    pthread_mutex_unlock(&waiter->mu);
+
+    C4ReplicatorStatus status = c4repl_getStatus(repl);
+    if (status.error.code != 0) {
+        print_error("replication failed", status.error);
+        return EXAMPLE_FAILED;
+    }
+    printf("replication finished without error (%llu documents)\n",
+           (unsigned long long)status.progress.documentCount);
+    return EXAMPLE_OK;
+}
 
 int example_replicate(const ExampleReplication *r) {
     int rc = EXAMPLE_FAILED;
@@ -137,7 +167,7 @@ int example_replicate(const ExampleReplication *r) {
     memset(&address, 0, sizeof address);
     if (!c4address_fromURL(FLStr(r->remote.text), &address, &remote_db)) {
         printf("replication failed: LiteCore cannot parse the URL %s\n", r->remote.text);
-        c4db_release(db);
+        close_db(db);
         return EXAMPLE_FAILED;
     }
 
@@ -149,6 +179,10 @@ int example_replicate(const ExampleReplication *r) {
 
     /* 4. Push and pull the default collection once. */
     FLSliceResult options = encode_options(r);
+    if (!options.buf) {
+        close_db(db);
+        return EXAMPLE_FAILED;
+    }
     C4ReplicationCollection collection;
     memset(&collection, 0, sizeof collection);
     collection.collection = kC4DefaultCollectionSpec;
@@ -167,31 +201,14 @@ int example_replicate(const ExampleReplication *r) {
     params.collectionCount = 1;
 
     C4Replicator *repl = c4repl_new(db, address, remote_db, params, FLSTR("example"), &err);
-    if (!repl) {
-        print_error("replication failed", err);
-        goto out;
-    }
-    /* Per-document callbacks for successes too, not only errors. */
-    if (!c4repl_setProgressLevel(repl, kC4ReplProgressPerDocument, &err)) print_error("progress level", err);
-    c4repl_start(repl, false);
-
-    /* 5. Wait for the one-shot replication to stop (the callbacks print progress meanwhile). */
-    pthread_mutex_lock(&waiter.mu);
-    while (!waiter.stopped) pthread_cond_wait(&waiter.cv, &waiter.mu);
-    pthread_mutex_unlock(&waiter.mu);
-    C4ReplicatorStatus status = c4repl_getStatus(repl);
-    if (status.error.code != 0) {
-        print_error("replication failed", status.error);
+    if (repl) {
+        rc = run_to_completion(repl, &waiter);
+        c4repl_free(repl);
     } else {
-        printf("replication finished without error (%llu documents)\n",
-               (unsigned long long)status.progress.documentCount);
-        rc = EXAMPLE_OK;
+        print_error("replication failed", err);
     }
-    c4repl_free(repl);
 
-out:
     FLSliceResult_Release(options);
-    if (!c4db_close(db, &err)) print_error("closing the database", err);
-    c4db_release(db);
+    close_db(db);
     return rc;
 }
