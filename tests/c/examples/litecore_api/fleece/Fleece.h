@@ -1,0 +1,36 @@
+/* Compile check only: the Fleece encoder API replicate_litecore.c uses. */
+#pragma once
+#include "fleece/FLSlice.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef FLSTR
+/* A literal C string as an FLSlice (FLSlice.h defines it in the real headers). */
+#define FLSTR(STR) ((FLSlice){("" STR), sizeof(("" STR)) - 1})
+#endif
+
+typedef struct _FLEncoder* FLEncoder;
+typedef const struct _FLDict* FLDict;
+
+typedef enum {
+    kFLNoError = 0,
+    kFLMemoryError,
+    kFLOutOfRange,
+    kFLInvalidData,
+    kFLEncodeError,
+} FLError;
+
+FLEncoder FLEncoder_New(void) FLAPI;
+void FLEncoder_Free(FLEncoder FL_NULLABLE) FLAPI;
+bool FLEncoder_BeginDict(FLEncoder, size_t reserveCount) FLAPI;
+bool FLEncoder_WriteKey(FLEncoder, FLString) FLAPI;
+bool FLEncoder_EndDict(FLEncoder) FLAPI;
+bool FLEncoder_WriteString(FLEncoder, FLString) FLAPI;
+bool FLEncoder_WriteData(FLEncoder, FLSlice) FLAPI;
+FLSliceResult FLEncoder_Finish(FLEncoder, FLError* FL_NULLABLE outError) FLAPI;
+
+#ifdef __cplusplus
+}
+#endif
