@@ -33,6 +33,7 @@ struct C4Socket {
     bool echo;
     unsigned char *headers;
     size_t headers_size;
+    unsigned char *peer_cert; /* DER from c4socket_gotPeerCertificate */
     FakeMessage *head, *tail;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -268,13 +269,35 @@ void c4socket_release(C4Socket *s) {
     }
 }
 
+static atomic_bool g_peer_cert_verdict = true;
+
+void fake_set_peer_cert_verdict(bool accept) { atomic_store(&g_peer_cert_verdict, accept); }
+
 bool c4socket_gotPeerCertificate(C4Socket *s, LcwsSlice certDER, LcwsSlice hostname) {
     check(s, __func__);
     enter(s, __func__, 0);
-    (void)certDER;
-    (void)hostname;
+    pthread_mutex_lock(&s->mu);
+    if (s->st.http_response_calls || s->st.opened_calls)
+        violation(s, "gotPeerCertificate after gotHTTPResponse/opened");
+    s->st.peer_cert_calls++;
+    free(s->peer_cert);
+    s->peer_cert = (unsigned char *)malloc(certDER.size ? certDER.size : 1);
+    if (s->peer_cert && certDER.size) memcpy(s->peer_cert, certDER.buf, certDER.size);
+    s->st.peer_cert_size = certDER.size;
+    size_t n = hostname.size < sizeof s->st.peer_cert_host - 1 ? hostname.size : sizeof s->st.peer_cert_host - 1;
+    if (n) memcpy(s->st.peer_cert_host, hostname.buf, n);
+    s->st.peer_cert_host[n] = 0;
+    pthread_mutex_unlock(&s->mu);
     leave(s);
-    return true;
+    return atomic_load(&g_peer_cert_verdict);
+}
+
+bool fake_socket_peer_cert_is(C4Socket *s, const void *der, size_t size) {
+    check(s, __func__);
+    pthread_mutex_lock(&s->mu);
+    bool same = s->peer_cert && s->st.peer_cert_size == size && memcmp(s->peer_cert, der, size) == 0;
+    pthread_mutex_unlock(&s->mu);
+    return same;
 }
 
 /* c4error_make keeps messages in a small table; internal_info is the 1-based slot. */
@@ -727,6 +750,7 @@ bool fake_socket_headers_contain(C4Socket *s, const char *text) {
 void fake_socket_free(C4Socket *s) {
     check(s, __func__);
     free(s->headers);
+    free(s->peer_cert);
     for (FakeMessage *m = s->head; m;) {
         FakeMessage *next = m->next;
         free(m);

@@ -92,12 +92,19 @@ typedef struct FakeSocketState {
     size_t bytes_written_acked, bytes_received, messages_received;
     int violations;
     char first_violation[256];
+    int peer_cert_calls;         /* c4socket_gotPeerCertificate */
+    size_t peer_cert_size;
+    char peer_cert_host[128];
 } FakeSocketState;
 
 FakeSocketState fake_socket_state(C4Socket *s);
 /* True when the Fleece headers dict given to gotHTTPResponse contains these bytes (Fleece keeps
  * strings raw, so a header name or value can be found this way). */
 bool fake_socket_headers_contain(C4Socket *s, const char *text);
+/* What c4socket_gotPeerCertificate answers from now on (default true: accept). */
+void fake_set_peer_cert_verdict(bool accept);
+/* True when the certificate given to gotPeerCertificate is exactly these DER bytes. */
+bool fake_socket_peer_cert_is(C4Socket *s, const void *der, size_t size);
 /* Frees the fake's record of a socket (after dispose). */
 void fake_socket_free(C4Socket *s);
 
