@@ -12,7 +12,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
@@ -86,24 +86,38 @@ fn build_config(roots: RootCertStore) -> Result<Arc<ClientConfig>, TransportErro
 
 /// The client configuration for these options (cached by trust set).
 pub fn client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportError> {
+    config_for(options, false)
+}
+
+/// The configuration for TLS to an HTTPS proxy: Mozilla's roots *plus* `rootCerts` (which may be
+/// there for a private Sync Gateway CA while the proxy has a public certificate, or the reverse).
+pub fn proxy_client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportError> {
+    config_for(options, true)
+}
+
+fn config_for(options: &Options, with_defaults: bool) -> Result<Arc<ClientConfig>, TransportError> {
     static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Arc<ClientConfig>>>> = OnceLock::new();
-    let key = options.root_certs.clone().unwrap_or_default();
+    let mut key = vec![
+        u8::from(with_defaults),
+        u8::from(options.root_certs.is_some()),
+    ];
+    key.extend_from_slice(options.root_certs.as_deref().unwrap_or_default());
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Ok(found.clone());
     }
     let mut roots = RootCertStore::empty();
-    match &options.root_certs {
-        Some(bytes) => {
-            for cert in parse_certificates("rootCerts", bytes)? {
-                roots.add(cert).map_err(|e| {
-                    TransportError::invalid_parameter(format!(
-                        "replicator option 'rootCerts' holds a certificate that cannot be a trust anchor: {e}"
-                    ))
-                })?;
-            }
+    if let Some(bytes) = &options.root_certs {
+        for cert in parse_certificates("rootCerts", bytes)? {
+            roots.add(cert).map_err(|e| {
+                TransportError::invalid_parameter(format!(
+                    "replicator option 'rootCerts' holds a certificate that cannot be a trust anchor: {e}"
+                ))
+            })?;
         }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    if with_defaults || options.root_certs.is_none() {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
     let config = build_config(roots)?;
     let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -115,12 +129,13 @@ pub fn client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportEr
     Ok(config)
 }
 
-/// The TLS handshake over an established TCP connection.
-pub async fn handshake(
-    tcp: TcpStream,
+/// The TLS handshake over an established connection (TCP, or a tunnel through a proxy, which
+/// may itself be TLS).
+pub async fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(
+    io: IO,
     host: &str,
     config: Arc<ClientConfig>,
-) -> Result<TlsStream<TcpStream>, TransportError> {
+) -> Result<TlsStream<IO>, TransportError> {
     let name = ServerName::try_from(host.to_string()).map_err(|_| {
         TransportError::network(
             NetworkCode::InvalidUrl,
@@ -128,7 +143,7 @@ pub async fn handshake(
         )
     })?;
     TlsConnector::from(config)
-        .connect(name, tcp)
+        .connect(name, io)
         .await
         .map_err(|e| map_handshake_error(&e, host))
 }
