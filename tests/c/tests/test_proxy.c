@@ -7,7 +7,8 @@
  *    Proxy-Authorization), missing ones fail {WebSocket, 407}, a wrong password (tinyproxy: 401)
  *    fails {WebSocket, 407} too;
  *  - CONNECT to a port the proxy does not allow: {WebSocket, 403};
- *  - nothing listening on the proxy's port: {Network, 19} naming the proxy;
+ *  - nothing listening on the proxy's port: {Network, 19} naming the proxy; an unknown proxy
+ *    host: {Network, 2};
  *  - HTTP_PROXY honoured; NO_PROXY=127.0.0.1 bypasses it; `proxy.type` "none" ignores it; a
  *    malformed HTTP_PROXY fails {LiteCore, 9} naming the variable;
  *  - `proxy.type` SOCKS: {LiteCore, 19}.
@@ -216,6 +217,18 @@ int main(int argc, char **argv) {
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
         expect_error(open_socket("ws", "127.0.0.1", ws_port, extra, 1), 5, 19, "HTTP proxy 127.0.0.1:",
                      "proxy port closed");
+    }
+    /* 5b. The proxy's name does not resolve (.invalid never does, RFC 6761): {Network, 2}, or 1
+     * where there is no resolver at all. */
+    {
+        const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "no-such-proxy.invalid"), FL_I("port", 3128)};
+        const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
+        FakeSocketState st = peer_test_finish(open_socket("ws", "127.0.0.1", ws_port, extra, 1), 20000);
+        CHECK_EQ_INT(st.http_response_calls, 0);
+        CHECK_EQ_INT(st.closed_error.domain, 5);
+        CHECK(st.closed_error.code == 2 || st.closed_error.code == 1);
+        CHECK_CONTAINS(st.closed_message, "HTTP proxy no-such-proxy.invalid:3128");
+        printf("  unknown proxy host: {5, %d} as expected\n", st.closed_error.code);
     }
     /* 6. The environment: HTTP_PROXY, NO_PROXY, type none, a malformed value. */
     {
