@@ -241,7 +241,8 @@ pub async fn connect(
     if proxy.kind == ProxyKind::Https {
         stream = stream
             .into_tls(&proxy.host, tls::proxy_client_config(options)?)
-            .await?;
+            .await
+            .map_err(|e| TransportError::new(e.domain, e.code, format!("{what}: {}", e.message)))?;
     }
     let request = connect_request(target, &proxy, &user_agent(options));
     lcws_log!(

@@ -2,10 +2,14 @@
 """Run tinyproxy (a real HTTP CONNECT proxy) on a free loopback port, for the proxy tests.
 
     python3 tests/peers/proxy_front.py [--connect-port P]... [--basic-auth USER:PASS]
+                                       [--tls-cert PEM --tls-key PEM]
                                        [--tinyproxy PATH] [--quiet]
 
 prints one line once tinyproxy answers on its port:
-    READY {"port": P, "log": "/tmp/.../tinyproxy.log", "pid": N}
+    READY {"port": P, "log": "/tmp/.../tinyproxy.log", "pid": N, "tls_port": T}
+"tls_port" (only with --tls-cert/--tls-key) is an HTTPS proxy: a TLS listener in this process
+(Python's ssl, bound to 127.0.0.1:0 directly, so without a race) that forwards the decrypted
+bytes to tinyproxy; the client does TLS to the proxy, then CONNECT inside it.
 and runs until SIGTERM/SIGINT, until its stdin (when a pipe) reaches EOF, or until tinyproxy
 dies; then it stops tinyproxy and removes its temporary directory.
 
@@ -24,16 +28,19 @@ and `Request ... "CONNECT host:port HTTP/1.1"`).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import select
 import shutil
 import signal
 import socket
+import ssl
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ATTEMPTS = 5
@@ -154,6 +161,48 @@ class Front:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def start_tls_front(cert: str, key: str, upstream: int) -> int:
+    """Serves TLS on a fresh 127.0.0.1 port (bound here, before READY) in a daemon thread, piping
+    each connection's plaintext to tinyproxy at `upstream`. Returns the port."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    port = sock.getsockname()[1]
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            try:
+                writer.close()
+            except (OSError, RuntimeError):
+                pass
+
+    async def handle(reader, writer) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream)
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, sock=sock, ssl=ctx)
+        async with server:
+            await server.serve_forever()
+
+    threading.Thread(target=asyncio.run, args=(serve(),), daemon=True).start()
+    return port
+
+
 def stdin_is_watchable() -> bool:
     try:
         mode = os.fstat(0).st_mode
@@ -167,6 +216,8 @@ def main() -> int:
     p.add_argument("--connect-port", type=int, action="append", default=[], metavar="PORT",
                    help="allow CONNECT to this port (repeatable; none: all ports)")
     p.add_argument("--basic-auth", metavar="USER:PASS", help="require proxy Basic auth")
+    p.add_argument("--tls-cert", metavar="PEM", help="also serve an HTTPS proxy with this cert")
+    p.add_argument("--tls-key", metavar="PEM")
     p.add_argument("--tinyproxy", default=shutil.which("tinyproxy") or "/usr/bin/tinyproxy")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args()
@@ -183,6 +234,8 @@ def main() -> int:
     front = Front(a.tinyproxy, a.connect_port, a.basic_auth, a.quiet)
     try:
         info = front.start()
+        if a.tls_cert:
+            info["tls_port"] = start_tls_front(a.tls_cert, a.tls_key, info["port"])
         sys.stdout.write("READY " + json.dumps(info) + "\n")
         sys.stdout.flush()
         watch = stdin_is_watchable()

@@ -3,6 +3,9 @@
  *  - ws through the proxy (`proxy` option): echo; the stand-in saw the origin-form path and no
  *    Proxy-Authorization header; tinyproxy's log shows the CONNECT;
  *  - wss through the proxy (TLS to the origin inside the tunnel);
+ *  - an HTTPS proxy (TLS to the proxy, here a Python TLS listener in front of tinyproxy): ws and
+ *    wss (TLS inside TLS) through it, HTTPS_PROXY from the environment, and an untrusted proxy
+ *    certificate {Network, 11};
  *  - a proxy with BasicAuth: right credentials open (and the stand-in still sees no
  *    Proxy-Authorization), missing ones fail {WebSocket, 407}, a wrong password (tinyproxy: 401)
  *    fails {WebSocket, 407} too;
@@ -130,21 +133,27 @@ int main(int argc, char **argv) {
     uint16_t ws_port = (uint16_t)fake_peer_int(&peers, "public");
     uint16_t tls_port = (uint16_t)fake_peer_int(&peers, "tls");
     g_admin = (uint16_t)fake_peer_int(&peers, "admin");
-    char ca_path[1024];
+    char ca_path[1024], cert_path[1024], key_path[1024];
     fake_peer_str(&peers, "ca", ca_path, sizeof ca_path);
-    CHECK(ws_port && tls_port && g_admin && ca_path[0]);
+    fake_peer_str(&peers, "cert", cert_path, sizeof cert_path);
+    fake_peer_str(&peers, "key", key_path, sizeof key_path);
+    CHECK(ws_port && tls_port && g_admin && ca_path[0] && cert_path[0] && key_path[0]);
     size_t ca_size = 0;
     void *ca = fake_read_file(ca_path, &ca_size);
     CHECK(ca != NULL);
 
-    /* Proxy A: no auth, CONNECT allowed to the stand-in's public and TLS ports only. */
+    /* Proxy A: no auth, CONNECT allowed to the stand-in's public and TLS ports only; also served
+     * over TLS (an HTTPS proxy) with the test CA's localhost/127.0.0.1 certificate. */
     char ws_port_s[8], tls_port_s[8];
     snprintf(ws_port_s, sizeof ws_port_s, "%u", (unsigned)ws_port);
     snprintf(tls_port_s, sizeof tls_port_s, "%u", (unsigned)tls_port);
     char *a_argv[] = {argv[1], argv[3], (char *)"--quiet", (char *)"--connect-port", ws_port_s,
-                      (char *)"--connect-port", tls_port_s, NULL};
+                      (char *)"--connect-port", tls_port_s, (char *)"--tls-cert", cert_path,
+                      (char *)"--tls-key", key_path, NULL};
     CHECK(fake_peer_start(&open_proxy, a_argv, 30000));
     uint16_t a_port = (uint16_t)fake_peer_int(&open_proxy, "port");
+    uint16_t a_tls_port = (uint16_t)fake_peer_int(&open_proxy, "tls_port");
+    CHECK(a_tls_port != 0);
     char a_log[1024];
     fake_peer_str(&open_proxy, "log", a_log, sizeof a_log);
     /* Proxy B: BasicAuth alice:pr0xy-pw. */
@@ -176,6 +185,20 @@ int main(int argc, char **argv) {
         echo_and_close(open_socket("wss", "localhost", tls_port, extra, 2), "wss via HTTP proxy");
         CHECK_EQ_INT(connects_logged(a_log, "localhost", tls_port), 1);
         CHECK_EQ_INT(check_origin_requests(), 1);
+    }
+    /* 2b. HTTPS proxy: ws, then wss (TLS inside TLS); the proxy's certificate is checked against
+     * Mozilla's roots plus rootCerts, so without rootCerts it is untrusted. */
+    {
+        const FlEntry proxy[] = {FL_S("type", "HTTPS"), FL_S("host", "127.0.0.1"), FL_I("port", a_tls_port)};
+        const FlEntry extra[] = {FL_DICT_OF("proxy", proxy), FL_D("rootCerts", ca, ca_size)};
+        int before = connects_logged(a_log, "127.0.0.1", ws_port);
+        echo_and_close(open_socket("ws", "127.0.0.1", ws_port, extra, 2), "ws via HTTPS proxy");
+        CHECK_EQ_INT(connects_logged(a_log, "127.0.0.1", ws_port), before + 1);
+        echo_and_close(open_socket("wss", "localhost", tls_port, extra, 2), "wss via HTTPS proxy (TLS in TLS)");
+        CHECK_EQ_INT(connects_logged(a_log, "localhost", tls_port), 2);
+        CHECK_EQ_INT(check_origin_requests(), 2);
+        expect_error(open_socket("ws", "127.0.0.1", ws_port, extra, 1), 5, 11, "HTTPS proxy 127.0.0.1:",
+                     "HTTPS proxy with an untrusted certificate");
     }
     /* 3. Proxy B with the right credentials; without; with a wrong password. */
     {
@@ -252,6 +275,15 @@ int main(int argc, char **argv) {
         echo_and_close(open_socket("ws", "127.0.0.1", ws_port, extra, 1), "proxy type none ignores HTTP_PROXY");
         expect_error(open_socket("ws", "127.0.0.1", ws_port, NULL, 0), 5, 19, "HTTP proxy 127.0.0.1:",
                      "unreachable HTTP_PROXY");
+
+        /* HTTPS_PROXY (an https:// proxy) for wss; HTTP_PROXY is not used for wss. */
+        snprintf(url, sizeof url, "https://127.0.0.1:%u", (unsigned)a_tls_port);
+        CHECK(setenv("HTTPS_PROXY", url, 1) == 0);
+        const FlEntry trust[] = {FL_D("rootCerts", ca, ca_size)};
+        int before_tls = connects_logged(a_log, "localhost", tls_port);
+        echo_and_close(open_socket("wss", "localhost", tls_port, trust, 1), "wss via HTTPS_PROXY=https://...");
+        CHECK_EQ_INT(connects_logged(a_log, "localhost", tls_port), before_tls + 1);
+        CHECK(unsetenv("HTTPS_PROXY") == 0);
 
         CHECK(setenv("HTTP_PROXY", "gopher://u:" PROXY_PASS "@h:1", 1) == 0);
         expect_error(open_socket("ws", "127.0.0.1", ws_port, NULL, 0), 1, 9, "HTTP_PROXY", "malformed HTTP_PROXY");
