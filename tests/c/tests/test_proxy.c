@@ -9,7 +9,8 @@
  *  - a proxy with BasicAuth: right credentials open (and the stand-in still sees no
  *    Proxy-Authorization), missing ones fail {WebSocket, 407}, a wrong password (tinyproxy: 401)
  *    fails {WebSocket, 407} too;
- *  - CONNECT to a port the proxy does not allow: {WebSocket, 403};
+ *  - CONNECT to a port the proxy does not allow: {WebSocket, 403}; to a closed port (tinyproxy
+ *    answers 500): {WebSocket, 502};
  *  - nothing listening on the proxy's port: {Network, 19} naming the proxy; an unknown proxy
  *    host: {Network, 2};
  *  - HTTP_PROXY honoured; NO_PROXY=127.0.0.1 bypasses it; `proxy.type` "none" ignores it; a
@@ -142,13 +143,18 @@ int main(int argc, char **argv) {
     void *ca = fake_read_file(ca_path, &ca_size);
     CHECK(ca != NULL);
 
-    /* Proxy A: no auth, CONNECT allowed to the stand-in's public and TLS ports only; also served
+    uint16_t closed_port = fake_closed_port();
+    CHECK(closed_port != 0);
+    char closed_port_s[8];
+    snprintf(closed_port_s, sizeof closed_port_s, "%u", (unsigned)closed_port);
+    /* Proxy A: no auth, CONNECT allowed to the stand-in's public and TLS ports and to a closed port only; also served
      * over TLS (an HTTPS proxy) with the test CA's localhost/127.0.0.1 certificate. */
     char ws_port_s[8], tls_port_s[8];
     snprintf(ws_port_s, sizeof ws_port_s, "%u", (unsigned)ws_port);
     snprintf(tls_port_s, sizeof tls_port_s, "%u", (unsigned)tls_port);
     char *a_argv[] = {argv[1], argv[3], (char *)"--quiet", (char *)"--connect-port", ws_port_s,
-                      (char *)"--connect-port", tls_port_s, (char *)"--tls-cert", cert_path,
+                      (char *)"--connect-port", tls_port_s, (char *)"--connect-port", closed_port_s,
+                      (char *)"--tls-cert", cert_path,
                       (char *)"--tls-key", key_path, NULL};
     CHECK(fake_peer_start(&open_proxy, a_argv, 30000));
     uint16_t a_port = (uint16_t)fake_peer_int(&open_proxy, "port");
@@ -232,9 +238,15 @@ int main(int argc, char **argv) {
         expect_error(open_socket("ws", "127.0.0.1", g_admin, extra, 1), 6, 403, "refused a tunnel",
                      "port not allowed by the proxy");
     }
+    /* 4b. The proxy cannot reach the server (tinyproxy: "500 Unable to connect"): reported as a
+     * transient 502, which LiteCore retries. */
+    {
+        const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", a_port)};
+        const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
+        expect_error(open_socket("ws", "127.0.0.1", closed_port, extra, 1), 6, 502, "500 Unable to connect",
+                     "server down behind the proxy");
+    }
     /* 5. Nothing listens on the proxy's port. */
-    uint16_t closed_port = fake_closed_port();
-    CHECK(closed_port != 0);
     {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", closed_port)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
