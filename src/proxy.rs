@@ -384,6 +384,12 @@ pub fn select_with(
                 "replicator option 'proxy.host' is not a valid host name: {host:?}"
             )));
         }
+        if option.password.is_some() && option.username.is_none() {
+            // LiteCore's built-in transport refuses this too; sending nothing would hide the mistake.
+            return Err(TransportError::invalid_parameter(
+                "replicator option 'proxy.auth' has a password but no username",
+            ));
+        }
         return Ok(Some(ProxyServer {
             kind,
             port: option.port.unwrap_or(match kind {
@@ -916,6 +922,11 @@ mod tests {
             .as_deref(),
             Some("option ::1:8443")
         );
+        let mut no_user = with(ProxyType::Http, Some("p"), None);
+        no_user.proxy.as_mut().unwrap().username = None;
+        let e = select_with(&ws, &no_user, &env_of(&env)).unwrap_err();
+        assert_eq!((e.domain, e.code), (Domain::LiteCore, 9));
+        assert!(e.message.contains("proxy.auth"));
         let e =
             select_with(&ws, &with(ProxyType::Socks, Some("p"), None), &env_of(&env)).unwrap_err();
         assert_eq!((e.domain, e.code), (Domain::LiteCore, 19));
