@@ -52,6 +52,15 @@ def log(msg: str) -> None:
     sys.stderr.flush()
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when this launcher dies, however it dies."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -119,7 +128,8 @@ class Front:
             write_config(conf, port, self.log, self.connect_ports, self.basic_auth)
             out = subprocess.DEVNULL if self.quiet else None
             self.proc = subprocess.Popen([self.tinyproxy, "-d", "-c", conf],
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                         preexec_fn=_die_with_parent)
             deadline = time.monotonic() + READY_TIMEOUT
             verdict = None
             while time.monotonic() < deadline:
@@ -212,6 +222,7 @@ def stdin_is_watchable() -> bool:
 
 
 def main() -> int:
+    _die_with_parent()  # the launcher too, when the test that started it dies
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--connect-port", type=int, action="append", default=[], metavar="PORT",
                    help="allow CONNECT to this port (repeatable; none: all ports)")
