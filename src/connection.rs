@@ -9,19 +9,17 @@
 
 use crate::error::{close_code, NetworkCode, Stage, TransportError};
 use crate::options::{AuthType, Options};
-use crate::{handshake, session, tls};
+use crate::{handshake, proxy, session, tls};
 use crate::{lcws_log, log::Level, runtime};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::WebSocketStream;
 
 /// LiteCore's own connect timeout; the transport gives up at the same moment.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -284,8 +282,8 @@ async fn run(
     unregister(id);
 }
 
-/// The stream under an open WebSocket.
-pub type Transport = MaybeTlsStream<TcpStream>;
+/// The stream under an open WebSocket: TCP, TLS, or either inside a proxy tunnel.
+pub type Transport = crate::proxy::Stream;
 
 /// Connects and upgrades, while watching the command queue so that `requestClose` aborts the
 /// attempt at once. `Ok(None)`: LiteCore asked to close cleanly before the connection opened.
@@ -442,7 +440,8 @@ async fn establish(
     }
 }
 
-/// One HTTP exchange: connect (TCP, TLS for wss), send the request, read the response head.
+/// One HTTP exchange: connect (directly or through a proxy: [`proxy::connect`]), TLS for wss,
+/// send the request, read the response head.
 async fn exchange(
     id: u64,
     host: &mut dyn LiteCoreSocket,
@@ -455,7 +454,8 @@ async fn exchange(
     } else {
         None
     };
-    let tcp = connect_tcp(id, target).await?;
+    let (stream, route) = proxy::connect(id, target, options).await?;
+    lcws_log!(Level::Verbose, Some(id), "connected {route}");
     let mut stream = match tls_config {
         Some(config) => {
             if options.accept_all_certs {
@@ -466,7 +466,7 @@ async fn exchange(
                     target.host
                 );
             }
-            let tls = tls::handshake(tcp, &target.host, config).await?;
+            let tls = tls::handshake(stream, &target.host, config).await?;
             let (_, session) = tls.get_ref();
             lcws_log!(
                 Level::Verbose,
@@ -484,9 +484,9 @@ async fn exchange(
                     ));
                 }
             }
-            MaybeTlsStream::Rustls(tls)
+            proxy::Stream::Tls(Box::new(tls))
         }
-        None => MaybeTlsStream::Plain(tcp),
+        None => stream,
     };
     lcws_log!(
         Level::Verbose,
@@ -532,70 +532,6 @@ pub fn close_before_open(status: i32, message: &str) -> Result<(), TransportErro
             },
         )),
     }
-}
-
-/// DNS, then TCP to each resolved address in turn.
-async fn connect_tcp(id: u64, address: &Address) -> Result<TcpStream, TransportError> {
-    let addrs = resolve(&address.host, address.port).await?;
-    let mut last_err = None;
-    for addr in &addrs {
-        lcws_log!(Level::Verbose, Some(id), "TCP connect to {addr}");
-        match TcpStream::connect(addr).await {
-            Ok(stream) => {
-                // BLIP frames are small and latency-sensitive.
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-            Err(e) => last_err = Some((addr, e)),
-        }
-    }
-    let (addr, e) = last_err.expect("resolve returns at least one address");
-    Err(TransportError::from_io(
-        &e,
-        Stage::Connect,
-        &format!("connect to {addr}"),
-    ))
-}
-
-async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, TransportError> {
-    // IP literals need no lookup (LiteCore passes IPv6 without brackets).
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    match tokio::net::lookup_host((host, port)).await {
-        Ok(iter) => {
-            let addrs: Vec<SocketAddr> = iter.collect();
-            if addrs.is_empty() {
-                Err(TransportError::network(
-                    NetworkCode::UnknownHost,
-                    format!("no addresses found for host {host:?}"),
-                ))
-            } else {
-                Ok(addrs)
-            }
-        }
-        Err(e) => Err(dns_error(host, &e)),
-    }
-}
-
-/// getaddrinfo's answers reach us only as text through std; "no such name" is permanent for this
-/// name (UnknownHost), anything else (no DNS server, temporary failure) is a DNS failure.
-fn dns_error(host: &str, e: &std::io::Error) -> TransportError {
-    let text = e.to_string();
-    let unknown = [
-        "Name or service not known",
-        "No address associated",
-        "nodename nor servname",
-        "not known",
-    ]
-    .iter()
-    .any(|s| text.contains(s));
-    let code = if unknown {
-        NetworkCode::UnknownHost
-    } else {
-        NetworkCode::DnsFailure
-    };
-    TransportError::network(code, format!("DNS lookup of {host:?} failed: {text}"))
 }
 
 /// Stops every live socket with `error` and waits up to `grace` for their `closed` calls.
@@ -666,21 +602,5 @@ mod tests {
         );
         let e = close_before_open(4002, "").unwrap_err();
         assert_eq!((e.domain, e.code), (crate::error::Domain::WebSocket, 4002));
-    }
-
-    #[test]
-    fn dns_error_classification() {
-        let e = dns_error(
-            "nope.invalid",
-            &std::io::Error::other(
-                "failed to lookup address information: Name or service not known",
-            ),
-        );
-        assert_eq!(e.code, NetworkCode::UnknownHost as i32);
-        let e = dns_error(
-            "x",
-            &std::io::Error::other("Temporary failure in name resolution"),
-        );
-        assert_eq!(e.code, NetworkCode::DnsFailure as i32);
     }
 }

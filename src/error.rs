@@ -7,7 +7,8 @@
 //!
 //! This module is the one table: I/O and DNS ([`TransportError::from_io`]), TLS
 //! ([`TransportError::from_tls`]), WebSocket ([`TransportError::from_websocket`]) and HTTP
-//! ([`TransportError::websocket`] with the status) failures all map here.
+//! ([`TransportError::websocket`] with the status) and proxy
+//! ([`TransportError::from_proxy_status`]) failures all map here.
 
 use std::fmt;
 use std::io;
@@ -202,6 +203,62 @@ impl TransportError {
         Self::network(code, format!("TLS handshake with {host}: {e}"))
     }
 
+    /// Maps a proxy's non-2xx answer to `CONNECT`. `proxy` names it ("HTTP proxy p:3128"),
+    /// `target` is the `host:port` asked for, `sent_credentials` whether `Proxy-Authorization`
+    /// went with the request. The proxy is not the server: these end the attempt before the
+    /// upgrade, without `gotHTTPResponse`.
+    ///
+    /// | proxy answer | C4Error | why |
+    /// |---|---|---|
+    /// | 407, or 401 (tinyproxy's answer to a wrong password) | `{WebSocket, 407}` | as LiteCore's built-in; permanent |
+    /// | 403 (e.g. port not allowed by the proxy) | `{WebSocket, 403}` | permanent: configuration |
+    /// | 408, 429, 502, 503, 504 | `{WebSocket, same}` | transient: LiteCore retries |
+    /// | other 5xx (tinyproxy: 500 "Unable to connect" when the server is down) | `{WebSocket, 502}` | the proxy's gateway failure, transient like one |
+    /// | 1xx, 3xx, other 4xx | `{WebSocket, 1002}` for 1xx, else `{WebSocket, same}` | permanent |
+    pub fn from_proxy_status(
+        status: u16,
+        reason: &str,
+        proxy: &str,
+        target: &str,
+        sent_credentials: bool,
+    ) -> Self {
+        let answer = if reason.is_empty() {
+            format!("HTTP {status}")
+        } else {
+            format!("HTTP {status} {reason}")
+        };
+        match status {
+            401 | 407 if sent_credentials => Self::websocket(
+                407,
+                format!("proxy authentication failed: {proxy} refused the proxy credentials ({answer})"),
+            ),
+            401 | 407 => Self::websocket(
+                407,
+                format!("proxy authentication required: {proxy} asks for credentials and none are configured ({answer})"),
+            ),
+            403 => Self::websocket(
+                403,
+                format!("{proxy} refused a tunnel to {target} ({answer}); does the proxy allow that port?"),
+            ),
+            408 | 429 | 502 | 503 | 504 => Self::websocket(
+                status as i32,
+                format!("{proxy} could not open a tunnel to {target} ({answer})"),
+            ),
+            500..=599 => Self::websocket(
+                502,
+                format!("{proxy} could not open a tunnel to {target} ({answer}; reported as 502)"),
+            ),
+            100..=199 => Self::websocket(
+                close_code::PROTOCOL_ERROR,
+                format!("{proxy} answered CONNECT with {answer}"),
+            ),
+            _ => Self::websocket(
+                status as i32,
+                format!("{proxy} refused a tunnel to {target} ({answer})"),
+            ),
+        }
+    }
+
     /// Maps a WebSocket-layer failure while the socket is open.
     pub fn from_websocket(e: &tungstenite::Error, what: &str) -> Self {
         use tungstenite::error::{CapacityError, ProtocolError};
@@ -394,6 +451,44 @@ mod tests {
         for (err, domain, code) in rows {
             let t = TransportError::from_websocket(&err, "read");
             assert_eq!((t.domain, t.code), (domain, code), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn proxy_answers_map_to_websocket_codes() {
+        let rows: &[(u16, bool, i32, &str)] = &[
+            (407, false, 407, "proxy authentication required"),
+            (407, true, 407, "proxy authentication failed"),
+            (401, true, 407, "proxy authentication failed"),
+            (401, false, 407, "proxy authentication required"),
+            (403, true, 403, "does the proxy allow that port"),
+            (408, false, 408, "could not open a tunnel"),
+            (429, false, 429, "could not open a tunnel"),
+            (502, false, 502, "could not open a tunnel"),
+            (503, false, 503, "could not open a tunnel"),
+            (504, false, 504, "could not open a tunnel"),
+            (500, false, 502, "reported as 502"),
+            (505, false, 502, "reported as 502"),
+            (400, false, 400, "refused a tunnel"),
+            (405, false, 405, "refused a tunnel"),
+            (301, false, 301, "refused a tunnel"),
+            (100, false, 1002, "answered CONNECT"),
+        ];
+        for (status, sent, code, text) in rows {
+            let e = TransportError::from_proxy_status(
+                *status,
+                "Why",
+                "HTTP proxy p:1",
+                "sg:4984",
+                *sent,
+            );
+            assert_eq!((e.domain, e.code), (Domain::WebSocket, *code), "{status}");
+            assert!(e.message.contains(text), "{status}: {}", e.message);
+            assert!(
+                e.message.contains("HTTP proxy p:1"),
+                "{status}: {}",
+                e.message
+            );
         }
     }
 

@@ -295,7 +295,8 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
-fn basic_credentials(user: &str, password: &[u8]) -> Vec<u8> {
+/// `Basic base64(user:password)`, as a header value.
+pub(crate) fn basic_credentials(user: &str, password: &[u8]) -> Vec<u8> {
     let mut raw = user.as_bytes().to_vec();
     raw.push(b':');
     raw.extend_from_slice(password);

@@ -2,7 +2,7 @@
 //! C ABI. See README.md for the C API; this crate's Rust modules are its implementation.
 //!
 //! Layout: [`ffi`] is the C boundary (the only `unsafe` code); [`connection`] runs one actor per
-//! socket on the [`runtime`]; [`options`] parses LiteCore's options from [`fleece`]; [`error`]
+//! socket on the [`runtime`] over a stream from [`proxy`] (direct or tunnelled); [`options`] parses LiteCore's options from [`fleece`]; [`error`]
 //! maps failures to C4Errors; [`log`] routes log lines.
 
 pub mod connection;
@@ -12,6 +12,7 @@ pub mod fleece;
 pub mod handshake;
 pub mod log;
 pub mod options;
+pub mod proxy;
 pub mod runtime;
 pub mod session;
 pub mod tls;

@@ -22,7 +22,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, RootCertStore, SignatureScheme};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
@@ -255,14 +255,48 @@ pub fn client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportEr
     Ok(config)
 }
 
-/// The TLS handshake over an established TCP connection. The server's certificate is judged by
+/// The configuration for TLS to an HTTPS proxy: the default anchors *plus* `rootCerts` (which may
+/// be there for a private Sync Gateway CA while the proxy has a public certificate, or the
+/// reverse), webpki's usual checks, no client certificate. The server-side policies
+/// (`pinnedCert`, `onlySelfSignedServer`, `acceptAllCerts`) are about Sync Gateway, not the proxy.
+pub fn proxy_client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportError> {
+    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Arc<ClientConfig>>>> = OnceLock::new();
+    let mut key = vec![roots::DefaultRoots::from_env().tag()];
+    key.extend_from_slice(options.root_certs.as_deref().unwrap_or_default());
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(found.clone());
+    }
+    let mut roots = roots::default_store(roots::DefaultRoots::from_env());
+    if let Some(bytes) = &options.root_certs {
+        roots.add_parsable_certificates(parse_certificates("rootCerts", bytes)?);
+    }
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| {
+            TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let config = Arc::new(config);
+    let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if guard.len() >= 16 {
+        guard.clear();
+    }
+    guard.insert(key, config.clone());
+    Ok(config)
+}
+
+/// The TLS handshake over an established connection (TCP, or a tunnel through a proxy, which
+/// may itself be TLS). The server's certificate is judged by
 /// the configuration's policy; a refusal that follows the server's request for a client
 /// certificate is reported as "required by peer" (none offered) or "rejected by peer".
-pub async fn handshake(
-    tcp: TcpStream,
+pub async fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(
+    io: IO,
     host: &str,
     config: Arc<ClientConfig>,
-) -> Result<TlsStream<TcpStream>, TransportError> {
+) -> Result<TlsStream<IO>, TransportError> {
     let name = ServerName::try_from(host.to_string()).map_err(|_| {
         TransportError::network(
             NetworkCode::InvalidUrl,
@@ -276,7 +310,7 @@ pub async fn handshake(
     let mut per_connection = (*config).clone();
     per_connection.client_auth_cert_resolver = probe.clone();
     match TlsConnector::from(Arc::new(per_connection))
-        .connect(name, tcp)
+        .connect(name, io)
         .await
     {
         Ok(stream) => Ok(stream),

@@ -22,6 +22,8 @@ class FakeSocketState(C.Structure):
         ("bytes_written_acked", C.c_size_t), ("bytes_received", C.c_size_t), ("messages_received", C.c_size_t),
         ("violations", C.c_int),
         ("first_violation", C.c_char * 256),
+        ("peer_cert_calls", C.c_int), ("peer_cert_size", C.c_size_t),
+        ("peer_cert_host", C.c_char * 128),
     ]
 
 

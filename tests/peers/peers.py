@@ -5,7 +5,8 @@ As a program:
     python3 tests/peers/peers.py [--no-tls] [--zoo] [--quiet] [-- SG_STANDIN_ARGS...]
 prints one line once both are up:
     READY {"ws": "ws://127.0.0.1:P/db", "wss": "wss://localhost:T/db", "public": P,
-           "admin": A, "tls": T, "ca": "/tmp/.../ca.pem"}
+           "admin": A, "tls": T, "ca": "/tmp/.../ca.pem", "cert": ".../server.pem",
+           "key": ".../server.key"}
 With --zoo, tls_zoo.py is also started in front of the stand-in's public port and its whole
 READY object is added under "zoo": {..., "zoo": {"dir": ..., "ports": {...}, "files": {...}}}.
 and runs until SIGTERM/SIGINT, until its stdin (when a pipe) reaches EOF, or until a child
@@ -94,13 +95,14 @@ class Peers:
             sg = read_ready(self.sg, "sg_standin", self.timeout)
             db = first_db(self.sg_args)
             info = {"ws": f"ws://127.0.0.1:{sg['public']}/{db}", "wss": None,
-                    "public": sg["public"], "admin": sg["admin"], "tls": None, "ca": None}
+                    "public": sg["public"], "admin": sg["admin"], "tls": None, "ca": None,
+                    "cert": None, "key": None}
             if self.tls:
                 self.front = self._spawn("tls_front.py", ["--upstream", str(sg["public"])]
                                          + (["--quiet"] if self.quiet else []))
                 fr = read_ready(self.front, "tls_front", self.timeout)
                 info.update({"wss": f"wss://localhost:{fr['tls']}/{db}", "tls": fr["tls"],
-                             "ca": fr["ca"]})
+                             "ca": fr["ca"], "cert": fr["cert"], "key": fr["key"]})
             if self.zoo_on:
                 self.zoo = self._spawn("tls_zoo.py", ["--upstream", str(sg["public"])]
                                        + (["--quiet"] if self.quiet else []))
