@@ -96,6 +96,12 @@ impl fmt::Display for CertRejection {
 
 impl std::error::Error for CertRejection {}
 
+/// Message prefixes for the client-certificate failures (also used when the kind is inferred from
+/// the server's CertificateRequest, tls.rs).
+pub const CLIENT_CERT_REQUIRED: &str =
+    "the server requires a client certificate (auth.type \"Client Cert\"): ";
+pub const CLIENT_CERT_REJECTED: &str = "the server refused our client certificate: ";
+
 /// Where in the connection a failure happened; the same I/O error means different things
 /// before and after the WebSocket opened (a reset while open is an abnormal close).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,7 +206,12 @@ impl TransportError {
             ) => NetworkCode::TlsCertRejectedByPeer,
             _ => NetworkCode::TlsHandshakeFailed,
         };
-        Self::network(code, format!("TLS handshake with {host}: {e}"))
+        let why = match code {
+            NetworkCode::TlsCertRequiredByPeer => CLIENT_CERT_REQUIRED,
+            NetworkCode::TlsCertRejectedByPeer => CLIENT_CERT_REJECTED,
+            _ => "",
+        };
+        Self::network(code, format!("TLS handshake with {host}: {why}{e}"))
     }
 
     /// Maps a proxy's non-2xx answer to `CONNECT`. `proxy` names it ("HTTP proxy p:3128"),

@@ -314,37 +314,44 @@ pub async fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(
         .await
     {
         Ok(stream) => Ok(stream),
-        Err(e) => {
-            let mapped = map_handshake_error(&e, host);
-            let cert_trouble = matches!(
-                mapped.code,
-                c if c == NetworkCode::TlsHandshakeFailed as i32
-                    || c == NetworkCode::TlsCertRejectedByPeer as i32
-                    || c == NetworkCode::TlsCertRequiredByPeer as i32
-            );
-            if probe.asked() && cert_trouble && mapped.domain == crate::error::Domain::Network {
-                let (code, what) = if probe.offered() {
-                    (
-                        NetworkCode::TlsCertRejectedByPeer,
-                        "refused our client certificate",
-                    )
-                } else {
-                    (
-                        NetworkCode::TlsCertRequiredByPeer,
-                        "requires a client certificate (auth.type \"Client Cert\")",
-                    )
-                };
-                return Err(TransportError::network(
-                    code,
-                    format!(
-                        "TLS handshake with {host}: the server {what}: {}",
-                        mapped.message
-                    ),
-                ));
-            }
-            Err(mapped)
-        }
+        Err(e) => Err(client_cert_failure(
+            map_handshake_error(&e, host),
+            &probe,
+            host,
+        )),
     }
+}
+
+/// A generic handshake failure right after the server asked for a client certificate (TLS 1.2
+/// servers answer a missing or refused certificate with handshake_failure) is reported as what it
+/// is: "required by peer" when we had none to offer, "rejected by peer" when ours was refused.
+fn client_cert_failure(
+    mapped: TransportError,
+    probe: &identity::ClientCertProbe,
+    host: &str,
+) -> TransportError {
+    let generic = mapped.domain == crate::error::Domain::Network
+        && mapped.code == NetworkCode::TlsHandshakeFailed as i32;
+    if !probe.asked() || !generic {
+        return mapped;
+    }
+    let (code, why) = if probe.offered() {
+        (
+            NetworkCode::TlsCertRejectedByPeer,
+            crate::error::CLIENT_CERT_REJECTED,
+        )
+    } else {
+        (
+            NetworkCode::TlsCertRequiredByPeer,
+            crate::error::CLIENT_CERT_REQUIRED,
+        )
+    };
+    let prefix = format!("TLS handshake with {host}: ");
+    let detail = mapped
+        .message
+        .strip_prefix(&prefix)
+        .unwrap_or(&mapped.message);
+    TransportError::network(code, format!("{prefix}{why}{detail}"))
 }
 
 /// Maps a failed TLS handshake to the Network code LiteCore expects for its kind.

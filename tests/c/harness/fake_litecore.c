@@ -857,7 +857,7 @@ int fake_peer_start(FakePeer *p, char *const argv[], int timeout_ms) {
     FILE *f = fdopen(out[0], "r");
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    char line[4096];
+    char line[16384];
     int ok = 0;
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, "READY ", 6) == 0) {

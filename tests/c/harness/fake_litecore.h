@@ -144,7 +144,7 @@ int fake_wait_written(C4Socket *s, size_t bytes, int timeout_ms);
 typedef struct FakePeer {
     int pid;
     int stdin_fd;      /* closing it tells the peer to exit */
-    char ready[2048];  /* the JSON after "READY " */
+    char ready[16384]; /* the JSON after "READY " */
 } FakePeer;
 /* Starts argv[0] with argv and waits (up to timeout_ms) for a stdout line "READY {json}".
  * Returns 1 on success. */

@@ -113,6 +113,25 @@ static inline Outcome attempt(const char *scheme, const char *host, uint16_t por
     return attempt_ex(scheme, host, port, "/db/_blipsync", opts, n, NULL, NULL);
 }
 
+/* A file named in a peer's READY line (e.g. the TLS zoo's "client.pem"), read whole. */
+typedef struct Blob {
+    void *bytes;
+    size_t size;
+} Blob;
+
+static inline Blob peer_file(const FakePeer *p, const char *name) {
+    char path[1024];
+    fake_peer_str(p, name, path, sizeof path);
+    if (!path[0]) {
+        fprintf(stderr, "no file %s in the peer's READY line\n", name);
+        exit(1);
+    }
+    Blob b;
+    b.bytes = fake_read_file(path, &b.size);
+    CHECK(b.bytes != NULL);
+    return b;
+}
+
 #define CHECK_OPENED(o)                                                                      \
     do {                                                                                     \
         Outcome o_ = (o);                                                                    \
