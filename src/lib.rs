@@ -15,4 +15,5 @@ pub mod options;
 pub mod proxy;
 pub mod runtime;
 pub mod session;
+pub mod tcp;
 pub mod tls;

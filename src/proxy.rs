@@ -27,7 +27,7 @@
 use crate::connection::Address;
 use crate::error::{close_code, LiteCoreCode, NetworkCode, Stage, TransportError};
 use crate::options::{Options, ProxyType, Secret};
-use crate::{handshake, lcws_log, log::Level, tls};
+use crate::{handshake, lcws_log, log::Level, tcp, tls};
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -218,7 +218,7 @@ pub async fn connect(
     options: &Options,
 ) -> Result<(Stream, Route), TransportError> {
     let Some(proxy) = select(target, options)? else {
-        let (tcp, addr) = connect_tcp(id, &target.host, target.port, None).await?;
+        let (tcp, addr) = tcp::connect(id, &target.host, target.port, None, options).await?;
         return Ok((Stream::Tcp(tcp), Route::Direct { addr }));
     };
     let source = match &proxy.source {
@@ -236,7 +236,7 @@ pub async fn connect(
         }
     );
     let what = proxy.to_string();
-    let (tcp, addr) = connect_tcp(id, &proxy.host, proxy.port, Some(&what)).await?;
+    let (tcp, addr) = tcp::connect(id, &proxy.host, proxy.port, Some(&what), options).await?;
     let mut stream = Stream::Tcp(tcp);
     if proxy.kind == ProxyKind::Https {
         stream = stream
@@ -608,80 +608,6 @@ fn in_cidr(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     }
 }
 
-/// DNS, then TCP to each resolved address in turn (TCP_NODELAY on). `proxy` names the proxy
-/// being reached, for error messages.
-pub async fn connect_tcp(
-    id: u64,
-    host: &str,
-    port: u16,
-    proxy: Option<&str>,
-) -> Result<(TcpStream, SocketAddr), TransportError> {
-    let addrs = resolve(host, port).await.map_err(|e| match proxy {
-        Some(what) => TransportError::new(e.domain, e.code, format!("{what}: {}", e.message)),
-        None => e,
-    })?;
-    let mut last_err = None;
-    for addr in &addrs {
-        lcws_log!(Level::Verbose, Some(id), "TCP connect to {addr}");
-        match TcpStream::connect(addr).await {
-            Ok(stream) => {
-                // BLIP frames are small and latency-sensitive.
-                let _ = stream.set_nodelay(true);
-                return Ok((stream, *addr));
-            }
-            Err(e) => last_err = Some((addr, e)),
-        }
-    }
-    let (addr, e) = last_err.expect("resolve returns at least one address");
-    let what = match proxy {
-        Some(what) => format!("connect to {what} ({addr})"),
-        None => format!("connect to {addr}"),
-    };
-    Err(TransportError::from_io(&e, Stage::Connect, &what))
-}
-
-/// The socket addresses of `host` (IP literals need no lookup; LiteCore passes IPv6 without
-/// brackets).
-pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, TransportError> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    match tokio::net::lookup_host((host, port)).await {
-        Ok(iter) => {
-            let addrs: Vec<SocketAddr> = iter.collect();
-            if addrs.is_empty() {
-                Err(TransportError::network(
-                    NetworkCode::UnknownHost,
-                    format!("no addresses found for host {host:?}"),
-                ))
-            } else {
-                Ok(addrs)
-            }
-        }
-        Err(e) => Err(dns_error(host, &e)),
-    }
-}
-
-/// getaddrinfo's answers reach us only as text through std; "no such name" is permanent for this
-/// name (UnknownHost), anything else (no DNS server, temporary failure) is a DNS failure.
-fn dns_error(host: &str, e: &io::Error) -> TransportError {
-    let text = e.to_string();
-    let unknown = [
-        "Name or service not known",
-        "No address associated",
-        "nodename nor servname",
-        "not known",
-    ]
-    .iter()
-    .any(|s| text.contains(s));
-    let code = if unknown {
-        NetworkCode::UnknownHost
-    } else {
-        NetworkCode::DnsFailure
-    };
-    TransportError::network(code, format!("DNS lookup of {host:?} failed: {text}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -969,20 +895,6 @@ mod tests {
         );
         assert_eq!((e.domain, e.code), (Domain::WebSocket, 1002));
         assert!(e.message.contains("HTTP proxy p:1") && e.message.contains("malformed"));
-    }
-
-    #[test]
-    fn dns_error_classification() {
-        let e = dns_error(
-            "nope.invalid",
-            &io::Error::other("failed to lookup address information: Name or service not known"),
-        );
-        assert_eq!(e.code, NetworkCode::UnknownHost as i32);
-        let e = dns_error(
-            "x",
-            &io::Error::other("Temporary failure in name resolution"),
-        );
-        assert_eq!(e.code, NetworkCode::DnsFailure as i32);
     }
 
     /// A CONNECT through a scripted proxy on loopback: the request arrives as built, and the

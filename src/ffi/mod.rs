@@ -10,4 +10,5 @@
 
 pub mod exports;
 pub mod host;
+pub mod os;
 pub mod types;
