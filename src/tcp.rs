@@ -3,8 +3,8 @@
 //!
 //! `networkInterface` names an interface (`eth0`, `wlan0`, `lo`) or one of this host's IP
 //! addresses. litecore-ws binds the socket to that address (for a name: the interface's address
-//! of the target's family) before connecting, which needs no privilege (SO_BINDTODEVICE would). An unknown name, or an address this host does not have, is `{Network, 27
-//! UnknownInterface}`.
+//! of the target's family) before connecting, which needs no privilege (SO_BINDTODEVICE would).
+//! An unknown name, or an address this host does not have, is `{Network, 27 UnknownInterface}`.
 
 use crate::error::{NetworkCode, Stage, TransportError};
 use crate::ffi::os::interface_addresses;
