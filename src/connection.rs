@@ -505,24 +505,32 @@ async fn connect_tcp(id: u64, address: &Address) -> Result<TcpStream, TransportE
     let mut last_err = None;
     for addr in &addrs {
         lcws_log!(Level::Verbose, Some(id), "TCP connect to {addr}");
-        match TcpStream::connect(addr).await {
-            Ok(stream) => {
-                // BLIP frames are small and latency-sensitive.
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-            Err(e) => last_err = Some((addr, e)),
+        match connect_addr(addr).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last_err = Some(e),
         }
     }
-    let (addr, e) = last_err.expect("resolve returns at least one address");
-    Err(TransportError::from_io(
-        &e,
-        Stage::Connect,
-        &format!("connect to {addr}"),
-    ))
+    Err(last_err.expect("resolve returns at least one address"))
 }
 
-async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, TransportError> {
+/// TCP connect to one resolved address.
+pub(crate) async fn connect_addr(addr: &SocketAddr) -> Result<TcpStream, TransportError> {
+    match TcpStream::connect(addr).await {
+        Ok(stream) => {
+            // BLIP frames are small and latency-sensitive.
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        }
+        Err(e) => Err(TransportError::from_io(
+            &e,
+            Stage::Connect,
+            &format!("connect to {addr}"),
+        )),
+    }
+}
+
+/// DNS: the addresses of `host` (IP literals without a lookup), in getaddrinfo's order.
+pub(crate) async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, TransportError> {
     // IP literals need no lookup (LiteCore passes IPv6 without brackets).
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);

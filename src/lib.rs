@@ -3,8 +3,10 @@
 //!
 //! Layout: [`ffi`] is the C boundary (the only `unsafe` code); [`connection`] runs one actor per
 //! socket on the [`runtime`]; [`options`] parses LiteCore's options from [`fleece`]; [`error`]
-//! maps failures to C4Errors; [`log`] routes log lines.
+//! maps failures to C4Errors; [`log`] routes log lines; [`check`] is the `litecore-ws check`
+//! diagnostics command (the `litecore-ws` binary), built from the same pieces.
 
+pub mod check;
 pub mod connection;
 pub mod error;
 pub mod ffi;
