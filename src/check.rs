@@ -1569,7 +1569,18 @@ fn http_verdict(report: &Report, response: &Response) -> Verdict {
                 )
             };
             if reason == "Login required" {
+                let cookie_name = report
+                    .options
+                    .auth
+                    .as_ref()
+                    .and_then(|a| a.cookie_name.as_deref())
+                    .unwrap_or(handshake::SESSION_COOKIE);
                 let text = match sent {
+                    Some("session cookie") => format!(
+                        "401: SG did not use the session cookie '{cookie_name}' and wants \
+                         credentials (Login required): if the database sets another \
+                         session_cookie_name, pass it with --cookie-name{no_db_hint}"
+                    ),
                     None => format!(
                         "401: SG wants Basic credentials or a session cookie (Login required){no_db_hint}"
                     ),

@@ -1,0 +1,589 @@
+//! End to end: the `litecore-ws check` binary against the Sync Gateway stand-in
+//! (tests/peers/sg_standin.py, with nginx terminating TLS for wss). Every case asserts the exit
+//! status and the verdict, and that no password, session id or token reaches stdout or stderr.
+//!
+//! Needs python3 with `websockets`, nginx and openssl (scripts/setup.sh installs them; CI runs it).
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_litecore-ws");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Fails with a clear message when a prerequisite is missing.
+fn require_prerequisites(tls: bool) {
+    let py = Command::new("python3")
+        .args(["-c", "import websockets"])
+        .output();
+    match py {
+        Ok(o) if o.status.success() => {}
+        _ => panic!(
+            "tests/check_cli.rs needs python3 with the 'websockets' package \
+             (python3 -m pip install 'websockets>=15,<18'; scripts/setup.sh installs it)"
+        ),
+    }
+    if tls {
+        let found = ["nginx", "openssl"].iter().all(|tool| {
+            Command::new("sh")
+                .args([
+                    "-c",
+                    &format!("command -v {tool} || test -x /usr/sbin/{tool}"),
+                ])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        assert!(
+            found,
+            "tests/check_cli.rs needs nginx and openssl for wss (apt-get install nginx-light \
+             openssl; scripts/setup.sh installs them)"
+        );
+    }
+}
+
+/// The stand-in (and nginx), running until dropped (its stdin is closed then).
+struct Peers {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    ready: Value,
+    log: PathBuf,
+}
+
+impl Peers {
+    fn start(tls: bool, sg_args: &[&str]) -> Peers {
+        require_prerequisites(tls);
+        let log = std::env::temp_dir().join(format!(
+            "lcws-check-cli-{}-{}.log",
+            std::process::id(),
+            sg_args.join("_").replace(['/', ':', ' '], "-")
+        ));
+        let mut cmd = Command::new("python3");
+        cmd.arg(format!("{ROOT}/tests/peers/peers.py"));
+        if !tls {
+            cmd.arg("--no-tls");
+        }
+        cmd.arg("--").args(sg_args);
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("cannot start python3 tests/peers/peers.py");
+        let stdin = child.stdin.take();
+        // The one READY line; no sleeping.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read READY");
+        let Some(json) = line.strip_prefix("READY ") else {
+            let _ = child.wait();
+            panic!(
+                "peers.py did not start (got {line:?}); its log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        let ready: Value = serde_json::from_str(json.trim()).expect("READY json");
+        Peers {
+            child,
+            stdin,
+            ready,
+            log,
+        }
+    }
+
+    fn url(&self, key: &str) -> String {
+        self.ready[key].as_str().expect(key).to_string()
+    }
+
+    fn port(&self, key: &str) -> u16 {
+        self.ready[key].as_u64().expect(key) as u16
+    }
+
+    /// An admin-port request; returns (status, body).
+    fn admin(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        http(self.port("admin"), method, path, body)
+    }
+
+    fn new_session(&self, db: &str, user: &str) -> String {
+        let (status, body) = self.admin(
+            "POST",
+            &format!("/{db}/_session"),
+            &format!(r#"{{"name":"{user}"}}"#),
+        );
+        assert_eq!(status, 200, "creating a session: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        v["session_id"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Peers {
+    fn drop(&mut self) {
+        drop(self.stdin.take()); // EOF: the launcher stops the stand-in and nginx
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// A tiny HTTP/1.1 client for the admin port.
+fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("admin port");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("HTTP answer");
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_string())
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the CLI; asserts that none of `secrets` appears in its output.
+fn check(args: &[&str], secrets: &[&str]) -> Run {
+    let out = Command::new(BIN)
+        .arg("check")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run litecore-ws");
+    let run = Run {
+        code: out.status.code().expect("exit code (not a signal)"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    for secret in secrets {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "secret {secret:?} leaked by `check {args:?}`:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    run
+}
+
+/// The verdict: the last line of the text output.
+fn verdict(run: &Run) -> &str {
+    run.stdout.trim_end().lines().last().unwrap_or("")
+}
+
+fn expect(run: &Run, code: i32, verdict_start: &str) {
+    assert!(
+        run.code == code && verdict(run).starts_with(verdict_start),
+        "expected exit {code} and a verdict starting {verdict_start:?}; got exit {}:\n{}\nstderr:\n{}",
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+}
+
+#[test]
+fn guest_accepted_and_json_output() {
+    let p = Peers::start(false, &["--guest", "--quiet"]);
+    let ws = p.url("ws");
+    let run = check(&[&ws], &[]);
+    expect(
+        &run,
+        0,
+        "OK: upgraded (BLIP_3+CBMobile_3); no credentials sent: accepted as guest",
+    );
+    assert!(
+        run.stdout
+            .contains("close     sent Close 1000; the server answered Close 1000"),
+        "{}",
+        run.stdout
+    );
+
+    let run = check(&[&ws, "--json"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let v: Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["status"], 101);
+    assert_eq!(v["protocol"], "BLIP_3+CBMobile_3");
+    assert_eq!(v["verdict"]["kind"], "ok");
+    assert_eq!(v["c4error"], Value::Null);
+    assert_eq!(v["whoami"]["guest"], true);
+    let steps: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["dns", "tcp", "request", "response", "upgrade", "close"]
+    );
+    let headers = v["request"]["headers"].as_array().unwrap();
+    assert!(
+        headers
+            .iter()
+            .any(|h| h[0] == "Sec-WebSocket-Protocol"
+                && h[1] == "BLIP_3+CBMobile_3,BLIP_3+CBMobile_2")
+    );
+    assert!(v["response"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h[0] == "Sec-Websocket-Protocol" && h[1] == "BLIP_3+CBMobile_3"));
+}
+
+#[test]
+fn sync_gateway_answers() {
+    let p = Peers::start(
+        true,
+        &[
+            "--user",
+            "alice:Pw-Secret-1",
+            "--bearer",
+            "Tok-Secret-9:alice",
+        ],
+    );
+    let ws = p.url("ws");
+    let wss = p.url("wss");
+    let ca = p.url("ca");
+    let all = ["Pw-Secret-1", "wrong-Secret-2", "Tok-Secret-9"];
+
+    // Basic OK (and the base64 of the credentials is masked too).
+    let run = check(&[&ws, "--user", "alice", "--password", "Pw-Secret-1"], &all);
+    expect(
+        &run,
+        0,
+        "OK: upgraded (BLIP_3+CBMobile_3); authenticated as user alice",
+    );
+    assert!(
+        run.stdout.contains("Authorization: Basic ***"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("YWxpY2U6"),
+        "base64 credentials leaked: {}",
+        run.stdout
+    );
+
+    // Wrong password, in text and JSON.
+    let run = check(
+        &[&ws, "--user", "alice", "--password", "wrong-Secret-2"],
+        &all,
+    );
+    expect(&run, 1, "401: wrong user name or password (Invalid login)");
+    let run = check(
+        &[
+            &ws,
+            "--user",
+            "alice",
+            "--password",
+            "wrong-Secret-2",
+            "--json",
+        ],
+        &all,
+    );
+    assert_eq!(run.code, 1);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["status"], 401);
+    assert_eq!(v["verdict"]["kind"], "invalid_login");
+    assert_eq!(v["c4error"]["domain"], "WebSocket");
+    assert_eq!(v["c4error"]["domain_code"], 6);
+    assert_eq!(v["c4error"]["code"], 401);
+    assert_eq!(v["c4error"]["message"], "Invalid login");
+
+    // No credentials, no guest.
+    let run = check(&[&ws], &all);
+    expect(
+        &run,
+        1,
+        "401: SG wants Basic credentials or a session cookie (Login required)",
+    );
+
+    // Session made on the admin port, then expired; and one SG never made.
+    let sid = p.new_session("db", "alice");
+    let mut secrets = all.to_vec();
+    secrets.push(&sid);
+    let run = check(&[&ws, "--session", &sid], &secrets);
+    expect(
+        &run,
+        0,
+        "OK: upgraded (BLIP_3+CBMobile_3); authenticated as user alice",
+    );
+    assert!(
+        run.stdout.contains("Cookie: SyncGatewaySession=***"),
+        "{}",
+        run.stdout
+    );
+    let (status, _) = p.admin("POST", &format!("/db/_session/{sid}/_expire"), "");
+    assert_eq!(status, 200);
+    let run = check(&[&ws, "--session", &sid], &secrets);
+    expect(&run, 1, "401: session unknown or expired (Session Invalid)");
+    let run = check(
+        &[&ws, "--session", "0123456789abcdef0123456789abcdef01234567"],
+        &all,
+    );
+    expect(&run, 1, "401: session unknown or expired (Session Invalid)");
+
+    // Bearer token accepted by the stand-in's OpenID Connect.
+    let run = check(&[&ws, "--bearer", "Tok-Secret-9"], &all);
+    expect(
+        &run,
+        0,
+        "OK: upgraded (BLIP_3+CBMobile_3); authenticated as user alice",
+    );
+    assert!(
+        run.stdout.contains("Authorization: Bearer ***"),
+        "{}",
+        run.stdout
+    );
+
+    // Unknown database: SG 3.1+ answers 401 (names do not leak), without a challenge.
+    let other = ws.replace("/db", "/nodb");
+    let run = check(&[&other], &all);
+    expect(
+        &run,
+        1,
+        "401: SG wants Basic credentials or a session cookie (Login required)",
+    );
+    assert!(
+        verdict(&run).contains("no database named 'nodb'"),
+        "{}",
+        run.stdout
+    );
+
+    // No protocol in common.
+    let run = check(
+        &[
+            &ws,
+            "--user",
+            "alice",
+            "--password",
+            "Pw-Secret-1",
+            "--protocols",
+            "BLIP_3+CBMobile_9",
+        ],
+        &all,
+    );
+    expect(&run, 1, "500: SG speaks none of the offered protocols (offered BLIP_3+CBMobile_9; SG: I only speak BLIP_3+CBMobile_3,BLIP_3+CBMobile_2 protocols)");
+
+    // wss through nginx with the test CA, and without it.
+    let run = check(
+        &[
+            &wss,
+            "--ca",
+            &ca,
+            "--user",
+            "alice",
+            "--password",
+            "Pw-Secret-1",
+        ],
+        &all,
+    );
+    expect(
+        &run,
+        0,
+        "OK: upgraded (BLIP_3+CBMobile_3); authenticated as user alice",
+    );
+    for fragment in [
+        "2. TLS       TLS 1.",
+        "subject  CN=localhost",
+        "SANs     DNS:localhost, IP:127.0.0.1",
+        "trust     trusted: verified against the certificate(s) in",
+    ] {
+        assert!(
+            run.stdout.contains(fragment),
+            "{fragment:?} missing:\n{}",
+            run.stdout
+        );
+    }
+    let run = check(
+        &[&wss, "--user", "alice", "--password", "Pw-Secret-1"],
+        &all,
+    );
+    expect(&run, 1, "TLS: certificate not trusted:");
+    assert!(
+        run.stdout.contains("C4Error {Network, 11}"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("subject  CN=localhost"),
+        "chain not shown:\n{}",
+        run.stdout
+    );
+    // The display-only handshake sent nothing: the request never reached the server.
+    assert!(!run.stdout.contains("3. Request"), "{}", run.stdout);
+
+    // A header given with --header reaches SG byte-exact (the stand-in records what it got).
+    let value = "v@l \"quoted\",\tx=1; y";
+    let header = format!("X-Check-Trace: {value}");
+    p.admin("DELETE", "/_debug/requests", "");
+    let run = check(
+        &[
+            &ws,
+            "--user",
+            "alice",
+            "--password",
+            "Pw-Secret-1",
+            "--header",
+            &header,
+        ],
+        &all,
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let (status, log) = p.admin("GET", "/_debug/requests", "");
+    assert_eq!(status, 200);
+    let log: Value = serde_json::from_str(&log).unwrap();
+    let upgrade = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "/db/_blipsync")
+        .expect("the upgrade request was recorded");
+    let got: Vec<(&str, &str)> = upgrade["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h[0].as_str().unwrap(), h[1].as_str().unwrap()))
+        .collect();
+    assert!(got.contains(&("X-Check-Trace", value)), "{got:?}");
+}
+
+#[test]
+fn custom_session_cookie_name() {
+    let p = Peers::start(
+        false,
+        &[
+            "--user",
+            "bob:pw-Bob-3",
+            "--cookie-name",
+            "MyAppSession",
+            "--quiet",
+        ],
+    );
+    let ws = p.url("ws");
+    let sid = p.new_session("db", "bob");
+    let run = check(
+        &[&ws, "--session", &sid, "--cookie-name", "MyAppSession"],
+        &[&sid, "pw-Bob-3"],
+    );
+    expect(
+        &run,
+        0,
+        "OK: upgraded (BLIP_3+CBMobile_3); authenticated as user bob",
+    );
+    assert!(
+        run.stdout.contains("Cookie: MyAppSession=***"),
+        "{}",
+        run.stdout
+    );
+    // Under the default name SG does not see a session at all.
+    let run = check(&[&ws, "--session", &sid], &[&sid]);
+    expect(
+        &run,
+        1,
+        "401: SG did not use the session cookie 'SyncGatewaySession' and wants credentials (Login required): if the database sets another session_cookie_name, pass it with --cookie-name",
+    );
+}
+
+#[test]
+fn sg_3_0_unknown_database_is_404() {
+    let p = Peers::start(false, &["--sg-version", "3.0", "--guest", "--quiet"]);
+    let other = p.url("ws").replace("/db", "/nodb");
+    let run = check(&[&other], &[]);
+    expect(&run, 1, "404: no database named 'nodb'");
+    assert!(
+        run.stdout.contains("C4Error {WebSocket, 404}"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn connection_refused_and_bad_usage() {
+    // A port that was just free: nothing listens there.
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("ws://127.0.0.1:{port}/db");
+    let run = check(
+        &[&url, "--user", "u", "--password", "Refused-Secret-4"],
+        &["Refused-Secret-4"],
+    );
+    expect(
+        &run,
+        1,
+        &format!("connection refused: nothing listens on 127.0.0.1:{port}"),
+    );
+    assert!(
+        run.stdout.contains("C4Error {Network, 19}"),
+        "{}",
+        run.stdout
+    );
+
+    let run = check(&[&url, "--json"], &[]);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        (
+            v["ok"].clone(),
+            v["c4error"]["domain"].clone(),
+            v["c4error"]["code"].clone()
+        ),
+        (Value::Bool(false), Value::from("Network"), Value::from(19))
+    );
+    assert_eq!(v["verdict"]["kind"], "connection_refused");
+
+    for args in [
+        &["ws://h/db", "--user", "alice"][..],
+        &["ws://h"],
+        &["ws://h/db", "--nope"],
+        &[],
+    ] {
+        let run = check(args, &[]);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.starts_with("litecore-ws: "), "{}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    // A secret in a refused command line is not echoed either.
+    let run = check(
+        &["ws://h/db", "--session", "Semi;Secret-5"],
+        &["Semi;Secret-5", "Secret-5"],
+    );
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn proxy_is_reported_not_applied() {
+    let p = Peers::start(false, &["--guest", "--quiet"]);
+    let run = check(
+        &[
+            &p.url("ws"),
+            "--proxy",
+            "http://pxuser:Proxy-Secret-6@127.0.0.1:9",
+        ],
+        &["Proxy-Secret-6"],
+    );
+    // The proxy (on a closed port) is not used: the direct connection succeeds, and says so.
+    expect(&run, 0, "OK: upgraded");
+    assert!(
+        run.stdout.contains("does not tunnel through proxies yet"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "route     direct connection: the proxy http://pxuser:***@127.0.0.1:9 is NOT applied"
+        ),
+        "{}",
+        run.stdout
+    );
+}
