@@ -1710,6 +1710,11 @@ fn domain_name(d: Domain) -> &'static str {
     }
 }
 
+/// Milliseconds with microsecond precision, for JSON.
+fn json_ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
 /// Header lines of a masked head (`Name: value` after the first line) as pairs.
 fn header_pairs(masked: &str) -> Vec<(String, String)> {
     masked
@@ -1936,7 +1941,7 @@ pub fn render_json(r: &Report) -> Value {
             "host": a.host,
             "ip_literal": c.ip_literal,
             "addresses": addrs,
-            "ms": took.map(|t| t.as_secs_f64() * 1000.0),
+            "ms": took.map(json_ms),
             "error": error_of(Step::Dns),
         }));
     }
@@ -1947,7 +1952,7 @@ pub fn render_json(r: &Report) -> Value {
             .map(|t| {
                 json!({
                     "address": t.addr.to_string(),
-                    "ms": t.elapsed.as_secs_f64() * 1000.0,
+                    "ms": json_ms(t.elapsed),
                     "error": t.error.as_ref().map(|e| e.message.clone()),
                 })
             })

@@ -542,6 +542,20 @@ fn connection_refused_and_bad_usage() {
     );
     assert_eq!(v["verdict"]["kind"], "connection_refused");
 
+    // A server that accepts TCP and never answers: the check gives up at --timeout.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/db", silent.local_addr().unwrap());
+    let started = std::time::Instant::now();
+    let run = check(&[&url, "--timeout", "1"], &[]);
+    expect(&run, 1, "timed out after 1.0 s (during response)");
+    assert!(
+        run.stdout.contains("C4Error {Network, 3}"),
+        "{}",
+        run.stdout
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    drop(silent);
+
     for args in [
         &["ws://h/db", "--user", "alice"][..],
         &["ws://h"],
