@@ -1903,7 +1903,7 @@ pub fn render_text(r: &Report) -> String {
     }
     if let Some((step, e)) = &r.failed {
         line(format!(
-            "   error     {} failed: C4Error {{{}, {}}} {}",
+            "   error     at step {}: C4Error {{{}, {}}} {}",
             step.name(),
             domain_name(e.domain),
             e.code,
