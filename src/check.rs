@@ -155,13 +155,10 @@ pub fn parse_args<S: AsRef<str>>(args: &[S]) -> Result<Command, UsageError> {
     let mut json = false;
 
     while let Some(arg) = args.next() {
-        if !arg.starts_with("--") || arg == "--" {
-            if arg == "-h" {
-                return Ok(Command::Help);
-            }
-            if arg.starts_with('-') && arg != "-" && arg != "--" {
-                return Err(UsageError::UnknownFlag(arg));
-            }
+        if arg == "-h" {
+            return Ok(Command::Help);
+        }
+        if !arg.starts_with('-') {
             if url.is_some() {
                 return Err(invalid(
                     "arguments",
@@ -170,6 +167,9 @@ pub fn parse_args<S: AsRef<str>>(args: &[S]) -> Result<Command, UsageError> {
             }
             url = Some(arg);
             continue;
+        }
+        if !arg.starts_with("--") || arg == "--" {
+            return Err(UsageError::UnknownFlag(arg));
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) => (f.to_string(), Some(v.to_string())),
@@ -2286,6 +2286,8 @@ mod tests {
             &["check", "ws://h:1/db", "--proxy", "socks5://p:1"],
             &["check", "ws://h:1/db", "--proxy", "http://p:0"],
             &["check", "ws://h:1/db", "--frobnicate"],
+            &["check", "ws://h:1/db", "-x"],
+            &["check", "--", "ws://h:1/db"],
             &["check", "ws://h:1/db", "ws://other/db"],
             &["check", "ws://h:1/db", "--json=yes"],
             &[

@@ -189,7 +189,7 @@ fn expect(run: &Run, code: i32, verdict_start: &str) {
 }
 
 #[test]
-fn guest_accepted_and_json_output() {
+fn check_guest_accepted_and_json_output() {
     let p = Peers::start(false, &["--guest", "--quiet"]);
     let ws = p.url("ws");
     let run = check(&[&ws], &[]);
@@ -239,7 +239,7 @@ fn guest_accepted_and_json_output() {
 }
 
 #[test]
-fn sync_gateway_answers() {
+fn check_sync_gateway_answers() {
     let p = Peers::start(
         true,
         &[
@@ -458,7 +458,7 @@ fn sync_gateway_answers() {
 }
 
 #[test]
-fn custom_session_cookie_name() {
+fn check_custom_session_cookie_name() {
     let p = Peers::start(
         false,
         &[
@@ -495,7 +495,7 @@ fn custom_session_cookie_name() {
 }
 
 #[test]
-fn sg_3_0_unknown_database_is_404() {
+fn check_sg_3_0_unknown_database_is_404() {
     let p = Peers::start(false, &["--sg-version", "3.0", "--guest", "--quiet"]);
     let other = p.url("ws").replace("/db", "/nodb");
     let run = check(&[&other], &[]);
@@ -508,7 +508,7 @@ fn sg_3_0_unknown_database_is_404() {
 }
 
 #[test]
-fn connection_refused_and_bad_usage() {
+fn check_connection_refused_and_bad_usage() {
     // A port that was just free: nothing listens there.
     let port = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -576,7 +576,7 @@ fn connection_refused_and_bad_usage() {
 }
 
 #[test]
-fn proxy_is_reported_not_applied() {
+fn check_proxy_is_reported_not_applied() {
     let p = Peers::start(false, &["--guest", "--quiet"]);
     let run = check(
         &[
@@ -597,6 +597,76 @@ fn proxy_is_reported_not_applied() {
         run.stdout.contains(
             "route     direct connection: the proxy http://pxuser:***@127.0.0.1:9 is NOT applied"
         ),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A TLS server (rustls, std) that presents `cert` to the next `connections` clients.
+fn tls_server(cert: &rcgen::Certificate, key: &rcgen::KeyPair, connections: usize) -> u16 {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    let config = std::sync::Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for sock in listener.incoming().take(connections) {
+            let Ok(mut sock) = sock else { continue };
+            let mut conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut sock).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn check_expired_certificate() {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "expired.test");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let ca = std::env::temp_dir().join(format!("lcws-check-expired-{}.pem", std::process::id()));
+    std::fs::write(&ca, cert.pem()).unwrap();
+    // Two connections: the library's handshake, then the display-only one.
+    let port = tls_server(&cert, &key, 2);
+    let url = format!("wss://localhost:{port}/db");
+    let run = check(&[&url, "--ca", ca.to_str().unwrap()], &[]);
+    let _ = std::fs::remove_file(&ca);
+    expect(
+        &run,
+        1,
+        "TLS: certificate expired on 2021-01-01 00:00:00 UTC (CN=expired.test)",
+    );
+    assert!(
+        run.stdout.contains("C4Error {Network, 7}"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("valid    2020-01-01 00:00:00 UTC .. 2021-01-01 00:00:00 UTC"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("SANs     DNS:localhost"),
         "{}",
         run.stdout
     );
