@@ -495,7 +495,7 @@ fn check_custom_session_cookie_name() {
 }
 
 #[test]
-fn check_sg_3_0_unknown_database_is_404() {
+fn check_sg_3_0_unknown_database_and_protocol_mismatch() {
     let p = Peers::start(false, &["--sg-version", "3.0", "--guest", "--quiet"]);
     let other = p.url("ws").replace("/db", "/nodb");
     let run = check(&[&other], &[]);
@@ -504,6 +504,13 @@ fn check_sg_3_0_unknown_database_is_404() {
         run.stdout.contains("C4Error {WebSocket, 404}"),
         "{}",
         run.stdout
+    );
+    // SG 2.8/3.0 refuse a protocol mismatch with a bare 403.
+    let run = check(&[&p.url("ws"), "--protocols", "BLIP_3+CBMobile_9"], &[]);
+    expect(
+        &run,
+        1,
+        "403: SG refused the upgrade without a reason: SG 2.8/3.0 answer this way when they speak none of the offered protocols (offered BLIP_3+CBMobile_9)",
     );
 }
 
