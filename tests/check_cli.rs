@@ -421,6 +421,23 @@ fn check_sync_gateway_answers() {
     );
     // The display-only handshake sent nothing: the request never reached the server.
     assert!(!run.stdout.contains("3. Request"), "{}", run.stdout);
+    let run = check(&[&wss, "--json"], &all);
+    assert_eq!(run.code, 1);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(v["verdict"]["kind"], "tls_untrusted");
+    assert_eq!(v["c4error"]["domain"], "Network");
+    assert_eq!(v["c4error"]["code"], 11);
+    let tls = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "tls")
+        .expect("a tls step");
+    assert_eq!(tls["ok"], false);
+    assert_eq!(tls["chain_display_only"], true);
+    assert_eq!(tls["chain"][0]["subject"], "CN=localhost");
+    assert_eq!(tls["chain"][0]["sans"][0], "DNS:localhost");
+    assert_eq!(v["request"], Value::Null);
 
     // A header given with --header reaches SG byte-exact (the stand-in records what it got).
     let value = "v@l \"quoted\",\tx=1; y";
