@@ -2,9 +2,12 @@
 //! C ABI. See README.md for the C API; this crate's Rust modules are its implementation.
 //!
 //! Layout: [`ffi`] is the C boundary (the only `unsafe` code); [`connection`] runs one actor per
-//! socket on the [`runtime`] over a stream from [`proxy`] (direct or tunnelled); [`options`] parses LiteCore's options from [`fleece`]; [`error`]
-//! maps failures to C4Errors; [`log`] routes log lines.
+//! socket on the [`runtime`] over a stream from [`proxy`] (direct or tunnelled, [`tcp`] below it);
+//! [`options`] parses LiteCore's options from [`fleece`]; [`error`] maps failures to C4Errors;
+//! [`log`] routes log lines; [`check`] is the `litecore-ws check` diagnostics command (the
+//! `litecore-ws` binary), built from the same pieces.
 
+pub mod check;
 pub mod connection;
 pub mod error;
 pub mod ffi;
