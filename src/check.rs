@@ -382,7 +382,18 @@ pub fn parse_args<S: AsRef<str>>(args: &[S]) -> Result<Command, UsageError> {
         (None, None) => {}
     }
     // Bad pins, keys or certificates are usage errors, found by the library's own parsers.
-    tls::client_config(&options).map_err(|e| invalid("TLS options", e.message))?;
+    tls::client_config(&options).map_err(|e| {
+        let flag = [
+            ("pinnedCert", "--pinned-cert"),
+            ("rootCerts", "--ca"),
+            ("clientCertKey", "--client-key"),
+            ("clientCert", "--client-cert"),
+        ]
+        .iter()
+        .find(|(key, _)| e.message.contains(key))
+        .map_or("TLS options", |(_, flag)| flag);
+        invalid(flag, e.message)
+    })?;
     if interface.as_deref() == Some("") {
         return Err(invalid("--interface", "is empty"));
     }
@@ -1802,6 +1813,9 @@ pub fn render_text(r: &Report) -> String {
     ));
     line(format!("  auth       {}", auth_summary(&r.options)));
     line(format!("  protocols  {}", r.options.ws_protocols.join(",")));
+    if let Some(p) = &r.options.proxy {
+        line(format!("  proxy      {}", proxy_display(p)));
+    }
     for (n, val) in &r.options.headers {
         let shown = if n.eq_ignore_ascii_case("authorization")
             || n.eq_ignore_ascii_case("cookie")
@@ -2273,9 +2287,25 @@ mod tests {
         }
         let e = parse(&["check", "ws://h:1/db", "--ca", "/nonexistent/ca.pem"]).unwrap_err();
         assert!(e.to_string().contains("cannot read"), "{e}");
-        // A DER sequence is accepted as a certificate blob (validated when used).
+        // A DER sequence that is no certificate is refused by the library's own parser; a real
+        // certificate is taken as it is.
+        let junk = dir.join("junk.der");
+        std::fs::write(&junk, [0x30, 0x03, 1, 2, 3]).unwrap();
+        let e = parse(&[
+            "check",
+            "wss://h:1/db",
+            "--pinned-cert",
+            junk.to_str().unwrap(),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("pinnedCert"), "{e}");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["h".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
         let der = dir.join("c.der");
-        std::fs::write(&der, [0x30, 0x03, 1, 2, 3]).unwrap();
+        std::fs::write(&der, cert.der()).unwrap();
         let c = parse(&[
             "check",
             "wss://h:1/db",
@@ -2283,10 +2313,7 @@ mod tests {
             der.to_str().unwrap(),
         ])
         .unwrap();
-        assert_eq!(
-            c.options.pinned_cert.as_deref(),
-            Some(&[0x30, 0x03, 1, 2, 3][..])
-        );
+        assert_eq!(c.options.pinned_cert.as_deref(), Some(cert.der().as_ref()));
         assert!(c.options.root_certs.is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
