@@ -1,10 +1,12 @@
 /* Every server-certificate option against real nginx with certificates made at test time
  * (tests/peers/tls_zoo.py): a chain through an intermediate, expired, not yet valid, wrong name,
  * a self-signed CA:TRUE certificate (`openssl req -x509`), an expired self-signed one. Each
- * option is accepted and refused with its exact C4Error, the message naming the certificate;
+ * option is accepted and refused with its exact C4Error, the message naming the certificate; the
+ * default anchors are Mozilla's plus the system bundle (SSL_CERT_FILE, LCWS_TLS_ROOTS);
  * gotPeerCertificate gets the leaf's DER and host before gotHTTPResponse, and its `false` aborts
  * with {Network, 8} before anything is sent.
  * argv: python3 path/to/peers.py */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "sg_admin.h"
 
 static FakePeer g_peers;
@@ -40,6 +42,9 @@ int main(int argc, char **argv) {
     char *peer_argv[] = {argv[1], argv[2], (char *)"--quiet", (char *)"--zoo", (char *)"--", (char *)"--guest", NULL};
     CHECK(fake_peer_start(&g_peers, peer_argv, 60000));
     g_admin = (uint16_t)fake_peer_int(&g_peers, "admin");
+    char ca_path[1024];
+    fake_peer_str(&g_peers, "ca.pem", ca_path, sizeof ca_path);
+    setenv("SSL_CERT_FILE", ca_path, 1); /* read once, at the first TLS connection */
     peer_test_init();
 
     Blob ca = file("ca.pem"), inter = file("intermediate.pem"), selfsigned = file("selfsigned.pem"),
@@ -55,10 +60,18 @@ int main(int argc, char **argv) {
     /* The same trusted by the IP in its SAN. */
     CHECK_OPENED(attempt("wss", "127.0.0.1", port("chain"), all, 2));
 
-    /* Default trust (Mozilla + system) does not know the test CA: unknown root, naming the CA. */
+    /* Default trust: Mozilla's roots do not know the test CA (unknown root); the system bundle
+     * (here SSL_CERT_FILE = the test CA, set before the first TLS connection) does. Both is the
+     * default. */
+    setenv("LCWS_TLS_ROOTS", "webpki", 1);
     Outcome o = go("chain", NULL, 0);
     CHECK_FAILED(o, 5, 11, "does not chain to a trusted root");
     CHECK_EQ_INT(o.http_calls, 0);
+    setenv("LCWS_TLS_ROOTS", "system", 1);
+    CHECK_OPENED(go("chain", NULL, 0));
+    unsetenv("LCWS_TLS_ROOTS");
+    CHECK_OPENED(go("chain", NULL, 0));
+    setenv("LCWS_TLS_ROOTS", "webpki", 1); /* the cases below want the test CA unknown by default */
     /* Expired, not yet valid, wrong name. */
     CHECK_FAILED(go("expired", roots_ca, 1), 5, 7, "expired on");
     CHECK_FAILED(go("notyet", roots_ca, 1), 5, 8, "not valid before");
