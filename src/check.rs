@@ -1007,19 +1007,8 @@ pub async fn run(config: &Config, report: &mut Report) {
 
     if response.status != 101 {
         // Read the (small) error body for its `reason`, as the library does.
-        if let Some(len) = handshake::content_length(&response) {
-            let want = len.min(handshake::MAX_ERROR_BODY);
-            let _ = timeout_at(deadline, async {
-                let mut chunk = [0u8; 4096];
-                while rest.len() < want {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => rest.extend_from_slice(&chunk[..n]),
-                    }
-                }
-            })
-            .await;
-        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        handshake::read_error_body(&mut stream, &response, &mut rest, left).await;
         let message = handshake::failure_message(&response, &rest);
         report.failure_message = Some(message.clone());
         let status = response.status;

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
@@ -411,20 +411,13 @@ async fn establish(
                 continue;
             }
             status => {
-                // Read the (small) error body for its `reason`, briefly; the headers matter most.
-                if let Some(len) = handshake::content_length(&response) {
-                    let want = len.min(handshake::MAX_ERROR_BODY);
-                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                        let mut chunk = [0u8; 4096];
-                        while rest.len() < want {
-                            match stream.read(&mut chunk).await {
-                                Ok(0) | Err(_) => break,
-                                Ok(n) => rest.extend_from_slice(&chunk[..n]),
-                            }
-                        }
-                    })
-                    .await;
-                }
+                handshake::read_error_body(
+                    &mut stream,
+                    &response,
+                    &mut rest,
+                    Duration::from_secs(2),
+                )
+                .await;
                 host.got_http_response(status as i32, &response.headers_fleece());
                 let message = handshake::failure_message(&response, &rest);
                 return Err(if (200..300).contains(&status) {

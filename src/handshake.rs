@@ -575,6 +575,31 @@ pub fn parse_url(url: &str) -> Option<Address> {
     })
 }
 
+/// Reads the (small) body of an error answer after its head, for its `reason`: up to the declared
+/// Content-Length (at most [`MAX_ERROR_BODY`]) appended to `body`, which holds what came with the
+/// head. Gives up after `wait`: the status and headers matter most, a slow body is cut short.
+pub async fn read_error_body<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    response: &Response,
+    body: &mut Vec<u8>,
+    wait: std::time::Duration,
+) {
+    let Some(len) = content_length(response) else {
+        return;
+    };
+    let want = len.min(MAX_ERROR_BODY);
+    let _ = tokio::time::timeout(wait, async {
+        let mut chunk = [0u8; 4096];
+        while body.len() < want {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => body.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await;
+}
+
 /// How many body bytes an error answer declares (Content-Length), if any.
 pub fn content_length(response: &Response) -> Option<usize> {
     response.header_str("content-length")?.trim().parse().ok()
