@@ -25,6 +25,7 @@ if [ "$what" = test ]; then
   need valgrind valgrind
   need nm binutils
   need readelf binutils
+  need pkg-config pkgconf        # the install test builds a consumer with pkg-config
   need tinyproxy tinyproxy-bin   # the proxy test (tinyproxy-bin: the binary, without the system service)
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-*.a >/dev/null 2>&1 || apt_pkgs+=(libclang-rt-14-dev)
 fi
