@@ -209,10 +209,17 @@ static inline LcwsAddress lcws_c4_address_from_c4(const C4Address* a) LCWS_C4_NO
 /** `LcwsError` → `C4Error`; padding bytes are zeroed. */
 static inline C4Error lcws_c4_error_to_c4(LcwsError e) LCWS_C4_NOEXCEPT {
     C4Error r;
+#ifdef LCWS_LITECORE_28
     memset(&r, 0, sizeof r);
     r.domain = LCWS_C4_CAST(C4ErrorDomain, e.domain);
     r.code = e.code;
     r.internal_info = e.internal_info;
+#else
+    /* Same layout (3.0+). Copy the bytes, explicit zero padding included: assigning the fields
+       of a memset struct does not survive optimization (padding is unspecified after that). */
+    e.padding[0] = e.padding[1] = e.padding[2] = 0;
+    memcpy(&r, &e, sizeof r);
+#endif
     return r;
 }
 

@@ -16,7 +16,8 @@
 #   LCWS_LIB_DIR       directory with liblitecore_ws.so (default: <repo>/target/release)
 #   GLUE_BUILD_DIR     output directory (default: <repo>/build/glue)
 #   GLUE_VERSIONS      mocked LiteCore versions, each VERSION or VERSION:EXTRA_FLAGS
-#                      (default: "280:-DLCWS_LITECORE_28=1 300 330 341 410")
+#                      (default: "280:-DLCWS_LITECORE_28=1 300 330 341 410 300:-O2 410:-O2 410:-O3";
+#                      optimised builds catch padding bytes the compiler does not keep)
 #   GLUE_COMPILE_ONLY  1: skip step 2 (e.g. while the library is not built yet)
 #   GLUE_COMPILERS     pairs "cc:c++" to use (default: "gcc:g++ clang:clang++", missing ones skipped)
 #
@@ -29,7 +30,7 @@ ROOT=$(cd "$HERE/../../.." && pwd)
 LIB_DIR=${LCWS_LIB_DIR:-$HERE/../../../target/release}
 LIB_DIR=$(cd "$LIB_DIR" 2>/dev/null && pwd || echo "$LIB_DIR")
 OUT=${GLUE_BUILD_DIR:-$ROOT/build/glue}
-VERSIONS=${GLUE_VERSIONS:-"280:-DLCWS_LITECORE_28=1 300 330 341 410"}
+VERSIONS=${GLUE_VERSIONS:-"280:-DLCWS_LITECORE_28=1 300 330 341 410 300:-O2 410:-O2 410:-O3"}
 COMPILE_ONLY=${GLUE_COMPILE_ONLY:-0}
 COMPILERS=${GLUE_COMPILERS:-"gcc:g++ clang:clang++"}
 
