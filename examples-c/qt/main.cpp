@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Replicates DBPATH with Sync Gateway through litecore-ws."));
-    parser.addHelpOption();
+    const QCommandLineOption helpOption = parser.addHelpOption();
     const QCommandLineOption caOption(QStringLiteral("ca"), QStringLiteral("Trust only this CA (PEM or DER)."),
                                       QStringLiteral("CA.pem"));
     parser.addOption(caOption);
@@ -157,7 +157,12 @@ int main(int argc, char **argv) {
     parser.addPositionalArgument(QStringLiteral("URL"), QStringLiteral("ws[s]://host:4984/db"));
     parser.addPositionalArgument(QStringLiteral("USER"), QStringLiteral("Sync Gateway user"));
     parser.addPositionalArgument(QStringLiteral("PASSWORD"), QStringLiteral("its password"));
-    if (!parser.parse(QCoreApplication::arguments()) || parser.positionalArguments().size() != 4) {
+    const bool parsed = parser.parse(QCoreApplication::arguments());
+    if (parsed && parser.isSet(helpOption)) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return 0;
+    }
+    if (!parsed || parser.positionalArguments().size() != 4) {
         std::fprintf(stderr, "%s\n", qPrintable(parser.errorText().isEmpty() ? parser.helpText() : parser.errorText()));
         return 2;
     }
