@@ -41,7 +41,7 @@ def check_run(label, rc, out, err, reqs_before, admin_port, password, ok_expecte
     check(len(events) >= 3, f"{label}: events reached the Qt side ({len(events)})")
     check(all("handled on the Qt thread" in line for line in events), f"{label}: every event was handled on the Qt thread")
     check(any("from thread 'fake-repl'" in line for line in events), f"{label}: replicator events came from the replicator's thread")
-    check("timer ticks while replicating" in out, f"{label}: the Qt event loop ran meanwhile")
+    check("ticks of a 1 ms timer while replicating" in out, f"{label}: the app reports its timer ticks (count not checked: timing)")
     check(password not in out and password not in err, f"{label}: the password appears nowhere in the output")
     if ok_expected:
         check(rc == 0, f"{label}: exit status 0 (got {rc})")
