@@ -3,7 +3,8 @@
 # sudo). Called by demo.sh ("demo") and test.sh ("test"); safe to run repeatedly.
 #   demo: cmake, a C/C++ compiler, python3 with websockets, nginx, openssl
 #   test: the above plus clang + its sanitizer runtime, valgrind, binutils, tinyproxy, kosoku,
-#         and python3's cryptography (tests/peers/tls_zoo.py makes its certificates with it)
+#         python3's cryptography (tests/peers/tls_zoo.py makes its certificates with it) and
+#         qt6-base-dev (the Qt example, ctest example_qt)
 # The Rust toolchain (cargo) must already be installed (https://rustup.rs).
 set -euo pipefail
 what=${1:-test}
@@ -28,6 +29,8 @@ if [ "$what" = test ]; then
   need pkg-config pkgconf        # the install test builds a consumer with pkg-config
   need tinyproxy tinyproxy-bin   # the proxy test (tinyproxy-bin: the binary, without the system service)
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-*.a >/dev/null 2>&1 || apt_pkgs+=(libclang-rt-14-dev)
+  # Qt6 Core's CMake package: the Qt example (examples-c/qt, ctest example_qt)
+  ls /usr/lib/*/cmake/Qt6Core/Qt6CoreConfig.cmake >/dev/null 2>&1 || apt_pkgs+=(qt6-base-dev)
 fi
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   sudo=""

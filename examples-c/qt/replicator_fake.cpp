@@ -1,0 +1,215 @@
+// Replicator for CI, where LiteCore is not available: the C tests' fake LiteCore
+// (tests/c/harness/fake_litecore.*, a shared library exporting LiteCore's socket functions with
+// LiteCore's ABI) plays the replicator's part of one socket, as tests/c/examples/replicate_harness.c
+// does for the C examples. Unlike that harness it goes through the factory the app registered with
+// lcws_register_with_litecore() (the glue header's thunks and host table), because the fake keeps
+// the factory given to c4socket_registerFactory:
+//   - the options dict is what LiteCore hands the factory's `open`: `auth` {Basic}, `rootCerts`,
+//     and the `WS-Protocols` LiteCore adds; the path is LiteCore's "/db/_blipsync";
+//   - after `opened`, one binary message goes out and must come back through SG's echo (in place of
+//     BLIP), then requestClose(1000) and exactly one `closed`;
+//   - events go to the listener from this replicator's own thread ("fake-repl") and, for received
+//     messages, from inside c4socket_received, i.e. on litecore-ws's thread ("lcws-worker").
+// The fake checks LiteCore's socket contract on every call; a violation fails the run.
+#include "replicator.h"
+
+#include "example_flow.h"  // example_parse_url (examples-c/common)
+#include "fake_litecore.h"
+extern "C" {
+#include "fleece_build.h"  // fl_encode: the options dict (exported by the fake library)
+}
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#ifdef __linux__
+#include <pthread.h>
+#endif
+
+// ---- LiteCore's log, which the glue header's host table routes litecore-ws's lines to ----------
+// (the fake library has no c4log; these two definitions stand in for libLiteCore's.)
+extern "C" {
+struct c4LogDomain {
+    const char *name;
+};
+static c4LogDomain g_webSocketLogDomain = {"WS"};
+extern c4LogDomain *const kC4WebSocketLog;
+c4LogDomain *const kC4WebSocketLog = &g_webSocketLogDomain;
+void c4log(c4LogDomain *domain, int8_t level, const char *fmt, ...) noexcept;
+void c4log(c4LogDomain *domain, int8_t level, const char *fmt, ...) noexcept {
+    static const char *const names[] = {"Debug", "Verbose", "Info", "WARNING", "ERROR"};
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    std::fprintf(stderr, "[LiteCore %s %s] %s\n", domain ? domain->name : "?",
+                 (level >= 0 && level <= 4) ? names[level] : "?", line);
+}
+}
+
+namespace {
+
+constexpr int kTimeoutMs = 20000;
+constexpr const char *kProtocols = "BLIP_3+CBMobile_3";  // what LiteCore 3.x/4.x offers SG
+
+class FakeReplicator;
+std::mutex g_currentMutex;
+FakeReplicator *g_current = nullptr;  // the replicator whose socket c4socket_received serves
+
+class FakeReplicator : public Replicator {
+public:
+    FakeReplicator(const ReplicatorConfig &config, const ExampleUrl &url, ReplicatorListener listener)
+        : m_config(config), m_url(url), m_listener(std::move(listener)) {}
+
+    ~FakeReplicator() override {
+        if (m_thread.joinable()) m_thread.join();
+        std::lock_guard<std::mutex> lock(g_currentMutex);
+        if (g_current == this) {
+            fake_set_received_hook(nullptr);
+            g_current = nullptr;
+        }
+    }
+
+    void start() override { m_thread = std::thread([this] { run(); }); }
+    void stop() override { m_stopRequested = true; }
+
+private:
+    void emit(ReplicatorEvent::Kind kind, std::string text) {
+        ReplicatorEvent e;
+        e.kind = kind;
+        e.text = std::move(text);
+        m_listener(e);
+    }
+
+    void stopped(const FakeSocketState *st, std::string problem) {
+        ReplicatorEvent e;
+        e.kind = ReplicatorEvent::Stopped;
+        if (st && st->closed_error.code != 0) {
+            e.errorDomain = st->closed_error.domain;
+            e.errorCode = st->closed_error.code;
+            e.errorMessage = st->closed_message;
+        } else if (!problem.empty()) {
+            e.errorDomain = 1;  // LiteCore
+            e.errorCode = 1;    // kC4ErrorAssertionFailed: the harness saw a problem
+            e.errorMessage = std::move(problem);
+        }
+        m_listener(e);
+    }
+
+    // LiteCore "processing" a received message, on litecore-ws's thread.
+    static void onReceived(C4Socket *, size_t size) {
+        std::lock_guard<std::mutex> lock(g_currentMutex);
+        if (g_current) g_current->emit(ReplicatorEvent::Progress, "received a message of " + std::to_string(size) + " bytes");
+    }
+
+    // LiteCore drops its reference; checks the contract as replicate_harness.c does.
+    static std::string finish(C4Socket *s, FakeSocketState *st) {
+        std::string problem;
+        if (!fake_wait_refcount(s, 1, 5000)) problem = "litecore-ws did not release the socket";
+        fake_socket_drop(s);
+        if (!fake_wait_disposed(s, 5000) && problem.empty()) problem = "the socket was not disposed";
+        *st = fake_socket_state(s);
+        fake_socket_free(s);
+        if (st->violations) problem = std::string("socket contract violation: ") + st->first_violation;
+        else if (st->closed_calls != 1) problem = "closed was called " + std::to_string(st->closed_calls) + " times";
+        return problem;
+    }
+
+    void run() {
+#ifdef __linux__
+        pthread_setname_np(pthread_self(), "fake-repl");
+#endif
+        {
+            std::lock_guard<std::mutex> lock(g_currentMutex);
+            g_current = this;
+            fake_set_received_hook(&FakeReplicator::onReceived);
+        }
+        char path[600];
+        std::snprintf(path, sizeof path, "%s/_blipsync", m_url.path);
+        emit(ReplicatorEvent::Status, std::string("connecting to ") + m_url.scheme + "://" + m_url.host + ":" +
+                                              std::to_string(m_url.port) + path);
+
+        // The options dict LiteCore passes to the factory's open.
+        FlEntry auth[3] = {FL_S("password", m_config.password.c_str()), FL_S("type", "Basic"),
+                           FL_S("username", m_config.username.c_str())};
+        std::vector<FlEntry> opts;
+        opts.push_back(FlEntry FL_S("WS-Protocols", kProtocols));
+        opts.push_back(FlEntry{"auth", FL_DICT, nullptr, 0, 0, auth, 3});
+        if (!m_config.rootCerts.empty())
+            opts.push_back(FlEntry FL_D("rootCerts", m_config.rootCerts.data(), m_config.rootCerts.size()));
+        size_t optsSize = 0;
+        unsigned char *encoded = fl_encode(opts.data(), opts.size(), &optsSize);
+
+        C4Socket *s = fake_socket_new();
+        fake_socket_open(s, m_url.scheme, m_url.host, m_url.port, path, encoded, optsSize);
+        std::free(encoded);
+
+        FakeSocketState st;
+        if (!fake_wait_opened(s, kTimeoutMs)) {
+            if (!fake_wait_closed(s, kTimeoutMs)) {
+                stopped(nullptr, "neither opened nor closed in time");
+                return;  // the socket is left to the process exit
+            }
+            std::string problem = finish(s, &st);
+            emit(ReplicatorEvent::Status, "offline (HTTP " + std::to_string(st.http_status) + ")");
+            stopped(&st, problem);
+            return;
+        }
+        st = fake_socket_state(s);
+        emit(ReplicatorEvent::Status, "busy (HTTP " + std::to_string(st.http_status) + ", subprotocol " +
+                                              (fake_socket_headers_contain(s, kProtocols) ? kProtocols : "?") + ")");
+
+        std::string problem;
+        if (!m_stopRequested) {
+            // One binary message through SG's echo, in place of the BLIP conversation.
+            unsigned char msg[1024];
+            for (size_t i = 0; i < sizeof msg; i++) msg[i] = static_cast<unsigned char>((i * 131 + 7) % 251);
+            msg[0] = 0x01;  // never looks like a stand-in "!cmd "
+            fake_socket_write(s, msg, sizeof msg);
+            size_t gotSize = 0;
+            unsigned char *got = static_cast<unsigned char *>(fake_socket_next_message(s, kTimeoutMs, &gotSize));
+            const bool echoed = got && gotSize == sizeof msg && std::memcmp(got, msg, sizeof msg) == 0;
+            std::free(got);
+            const bool written = fake_wait_written(s, sizeof msg, kTimeoutMs);
+            emit(ReplicatorEvent::Progress, echoed ? "message echoed byte-exact" : "ECHO MISMATCH");
+            if (!echoed || !written) problem = "the message did not come back through the echo";
+        }
+
+        emit(ReplicatorEvent::Status, "stopping");
+        fake_socket_request_close(s, 1000, "");
+        if (!fake_wait_closed(s, kTimeoutMs)) {
+            stopped(nullptr, "not closed in time after requestClose(1000)");
+            return;
+        }
+        std::string finished = finish(s, &st);
+        if (problem.empty()) problem = finished;
+        if (problem.empty() && fake_outstanding_buffers() != 0) problem = "write buffers were never released";
+        stopped(&st, problem);
+    }
+
+    ReplicatorConfig m_config;
+    ExampleUrl m_url;
+    ReplicatorListener m_listener;
+    std::thread m_thread;
+    std::atomic<bool> m_stopRequested{false};
+};
+
+}  // namespace
+
+std::unique_ptr<Replicator> Replicator::create(const ReplicatorConfig &config, ReplicatorListener listener,
+                                               std::string *error) {
+    ExampleUrl url;
+    char why[256];
+    if (!example_parse_url(config.url.c_str(), &url, why, sizeof why)) {
+        *error = config.url + ": " + why;
+        return nullptr;
+    }
+    return std::unique_ptr<Replicator>(new FakeReplicator(config, url, std::move(listener)));
+}
