@@ -1,0 +1,44 @@
+#define _POSIX_C_SOURCE 200809L
+/* The server process dies (SIGKILL) in the middle of a transfer, both directions busy: the
+ * kernel ends the TCP connection without a Close frame, and the socket ends with exactly one
+ * closed {WebSocket, 1006} (abnormal close; LiteCore retries it). Every buffer LiteCore handed
+ * to write is released once. */
+#include "fault_util.h"
+#include <signal.h>
+
+int main(int argc, char **argv) {
+    CHECK(argc == 3);
+    FakePeer sg;
+    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
+    uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
+    peer_test_init();
+
+    C4Socket *s = peer_test_open(port);
+    fake_socket_keep_messages(s, false);
+    peer_test_command(s, "!cmd flood 4000 16384"); /* 64 MiB from the server */
+    unsigned char buf[4096];
+    fault_fill(buf, 1, sizeof buf);
+    /* Wait until the transfer is well under way, writing as we go (within the 64 KiB window). */
+    size_t written = 0;
+    for (int i = 0; i < 2000 && fake_socket_state(s).messages_received < 20; i++) {
+        if (written - fake_socket_state(s).bytes_written_acked < 60 * 1024) {
+            fake_socket_write(s, buf, sizeof buf);
+            written += sizeof buf;
+        }
+        fault_sleep_ms(5);
+    }
+    FakeSocketState before = fake_socket_state(s);
+    CHECK(before.messages_received >= 20);
+    CHECK_EQ_INT(before.closed_calls, 0);
+    printf("  killing the server (pid %d) after %zu messages received, %zu bytes written\n", sg.pid,
+           before.messages_received, written);
+    CHECK_EQ_INT(kill(sg.pid, SIGKILL), 0);
+    FakeSocketState st = peer_test_finish(s, 15000);
+    FAULT_CHECK_ERROR(st, 6, 1006);
+    CHECK_EQ_INT(st.close_requested_calls, 0);
+    CHECK(st.messages_received < 4000);
+    CHECK_EQ_INT(fake_outstanding_buffers(), 0);
+    fake_peer_stop(&sg);
+    puts("fault_kill ok");
+    return 0;
+}
