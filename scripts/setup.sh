@@ -3,7 +3,8 @@
 # sudo). Called by demo.sh ("demo") and test.sh ("test"); safe to run repeatedly.
 #   demo: cmake, a C/C++ compiler, python3 with websockets, nginx, openssl
 #   test: the above plus clang + its sanitizer runtime, valgrind, binutils, tinyproxy, kosoku,
-#         and python3's cryptography (tests/peers/tls_zoo.py makes its certificates with it)
+#         python3's cryptography (tests/peers/tls_zoo.py makes its certificates with it), and
+#         iproute2 + iptables (the fault tests' network namespaces, tc qdiscs and rules)
 # The Rust toolchain (cargo) must already be installed (https://rustup.rs).
 set -euo pipefail
 what=${1:-test}
@@ -25,6 +26,9 @@ if [ "$what" = test ]; then
   need valgrind valgrind
   need nm binutils
   need readelf binutils
+  need ip iproute2              # fault_netns_*: ip netns, veth, tc
+  need tc iproute2
+  need iptables iptables
   need tinyproxy tinyproxy-bin   # the proxy test (tinyproxy-bin: the binary, without the system service)
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-*.a >/dev/null 2>&1 || apt_pkgs+=(libclang-rt-14-dev)
 fi

@@ -5,8 +5,9 @@
  *
  *   test_fault_netns PYTHON NETNS_PEER SG_STANDIN MODE
  *
- *   shaping  tbf bandwidth limit on both ends of the veth, plus netem delay/loss/reorder when the
- *            kernel has sch_netem: 300 messages echoed in order and byte-exact, never more than
+ *   shaping  netem delay/loss/reorder/rate on both ends of the veth when the kernel has
+ *            sch_netem, else a tbf bandwidth limit plus 2 % random packet loss (iptables
+ *            statistic) both ways: 300 messages echoed in order and byte-exact, never more than
  *            LiteCore's 64 KiB send window outstanding; then a clean close.
  *   drop     iptables DROP of everything to and from the stand-in while open (a half-open
  *            connection): the heartbeat (2 s) ends it with {Network, 3 Timeout}.
@@ -31,27 +32,44 @@ static void mode_shaping(void) {
     fake_peer_str(&g_peer, "ns_if", if_ns, sizeof if_ns);
     /* The host end of the veth: lwh<n> for the namespace end lwn<n> (netns_peer.py). */
     snprintf(if_host, sizeof if_host, "lwh%s", if_ns + 3);
-    /* netem (delay, loss, reordering) when the kernel has it; tbf (bandwidth) always. */
-    snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root netem delay 20ms 10ms loss 1%% reorder 5%% 50%% rate 8mbit",
-             if_ns);
-    int netem = fault_sh("ip netns exec %s %s 2>/dev/null", g_ns, cmd) == 0;
-    if (netem) {
-        CHECK_EQ_INT(fault_sh("tc qdisc add dev %s root netem delay 20ms 10ms loss 1%% reorder 5%% 50%% rate 8mbit",
-                              if_host),
-                     0);
+    /* netem (delay, loss, reordering, rate) when the kernel has sch_netem; otherwise a tbf
+     * bandwidth limit plus random packet loss made by iptables (statistic match), which TCP
+     * repairs with retransmissions and out-of-order segments. Both directions. */
+    const char *netem = "netem delay 20ms 10ms loss 1% reorder 5% 50% rate 8mbit";
+    double rate_bytes_s;
+    snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root %s 2>/dev/null", if_ns, netem);
+    if (fault_sh("ip netns exec %s %s", g_ns, cmd) == 0) {
+        snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root %s", if_host, netem);
+        CHECK_EQ_INT(fault_sh("%s", cmd), 0);
+        rate_bytes_s = 8e6 / 8;
     } else {
-        printf("  netem is not available in this kernel: bandwidth limit (tbf) only\n");
+        printf("  netem is not available in this kernel: tbf bandwidth limit and iptables packet loss\n");
         snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root tbf rate 4mbit burst 16kb latency 200ms", if_ns);
         ns_sh_ok(cmd);
         CHECK_EQ_INT(fault_sh("tc qdisc add dev %s root tbf rate 4mbit burst 16kb latency 200ms", if_host), 0);
+        snprintf(cmd, sizeof cmd, "iptables -A INPUT -p tcp --dport %u -m statistic --mode random --probability 0.02 -j DROP",
+                 g_port);
+        ns_sh_ok(cmd);
+        snprintf(cmd, sizeof cmd, "iptables -A OUTPUT -p tcp --sport %u -m statistic --mode random --probability 0.02 -j DROP",
+                 g_port);
+        ns_sh_ok(cmd);
+        rate_bytes_s = 4e6 / 8;
     }
     C4Socket *s = fault_open("ws", g_addr, g_port, NULL, 0);
-    CHECK(fake_wait_opened(s, 10000));
+    CHECK(fake_wait_opened(s, 15000));
     double t0 = fault_now();
     size_t bytes = fault_echo_exact(s, 300, 8000, 30000);
-    printf("  %zu bytes echoed byte-exact in order over the shaped link in %.2f s\n", bytes, fault_now() - t0);
+    double took = fault_now() - t0;
+    printf("  %zu bytes echoed byte-exact in order over the shaped link in %.2f s\n", bytes, took);
+    /* The shaping was in effect: the echo cannot beat the link's rate (with margin). */
+    CHECK(took > 0.5 * (double)bytes / rate_bytes_s);
+    /* Packets were really lost and retransmitted (the rule's counter). */
+    if (rate_bytes_s < 1e6) {
+        snprintf(cmd, sizeof cmd, "iptables -L -v -x -n | awk '/statistic/ && $1 > 0 {n++} END {exit n < 1}'");
+        ns_sh_ok(cmd);
+    }
     fake_socket_request_close(s, 1000, "done");
-    FakeSocketState st = peer_test_finish(s, 10000);
+    FakeSocketState st = peer_test_finish(s, 15000);
     FAULT_CHECK_ERROR(st, 0, 0);
 }
 
