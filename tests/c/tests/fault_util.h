@@ -52,6 +52,25 @@ static inline C4Socket *fault_open(const char *scheme, const char *host, uint16_
     return s;
 }
 
+/* Every buffer LiteCore handed to write must be released exactly once. The release may come
+ * just after dispose (the socket's writer task drops the last unsent messages when it ends;
+ * allowed: §2 of the contract only asks for exactly once, from any thread): wait for it,
+ * bounded, and say how long it took. */
+static inline void fault_check_buffers_released(int timeout_ms) {
+    double t0 = fault_now();
+    long n = fake_outstanding_buffers();
+    while (n != 0 && (fault_now() - t0) * 1000 < timeout_ms) {
+        fault_sleep_ms(5);
+        n = fake_outstanding_buffers();
+    }
+    if (n != 0) {
+        fprintf(stderr, "%ld write buffers never released (waited %d ms)\n", n, timeout_ms);
+        exit(1);
+    }
+    double took = fault_now() - t0;
+    if (took > 0.001) printf("  last write buffers released %.3f s after dispose\n", took);
+}
+
 /* Checks the closed error of a finished socket's record (printing it). */
 #define FAULT_CHECK_ERROR(st, domain_, code_)                                                    \
     do {                                                                                         \

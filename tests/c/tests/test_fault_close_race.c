@@ -126,7 +126,7 @@ int main(int argc, char **argv) {
     FakeSocketState st = race("closing/frozen", s, 1000, 10000);
     FAULT_CHECK_ERROR(st, 5, 3);
 
-    CHECK_EQ_INT(fake_outstanding_buffers(), 0);
+    fault_check_buffers_released(5000);
     close(bh[0]);
     close(bh[1]);
     fake_peer_stop(&fs);

@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
     printf("  closed after %.2f s\n", took);
     FAULT_CHECK_ERROR(st, 5, 3);
     CHECK(took > 4.5 && took < 7.5);
-    CHECK_EQ_INT(fake_outstanding_buffers(), 0);
+    fault_check_buffers_released(5000);
     fake_peer_stop(&sg);
     puts("fault_freeze ok");
     return 0;

@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
     FAULT_CHECK_ERROR(st, 6, 1006);
     CHECK_EQ_INT(st.close_requested_calls, 0);
     CHECK(st.messages_received < 4000);
-    CHECK_EQ_INT(fake_outstanding_buffers(), 0);
+    fault_check_buffers_released(5000);
     fake_peer_stop(&sg);
     puts("fault_kill ok");
     return 0;

@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "unknown mode %s\n", mode);
         return 2;
     }
-    CHECK_EQ_INT(fake_outstanding_buffers(), 0);
+    fault_check_buffers_released(5000);
     fake_peer_stop(&g_peer); /* netns_peer.py deletes the namespace, its rules and the veth */
     printf("fault_netns %s ok\n", mode);
     return 0;

@@ -28,7 +28,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) one(port, invalid[i], 1002);
     const int legal[] = {1003, 3000, 4999};
     for (size_t i = 0; i < sizeof legal / sizeof legal[0]; i++) one(port, legal[i], legal[i]);
-    CHECK_EQ_INT(fake_outstanding_buffers(), 0);
+    fault_check_buffers_released(5000);
     fake_peer_stop(&sg);
     puts("fault_protocol ok");
     return 0;
