@@ -6,6 +6,19 @@
  * released once, including the ones never sent. */
 #include "fault_util.h"
 
+/* The largest value of /proc/sys/net/ipv4/<name> (tcp_wmem / tcp_rmem: min default max). */
+static long tcp_mem_max(const char *name) {
+    char path[128];
+    snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
+    FILE *f = fopen(path, "r");
+    long a = 0, b = 0, c = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld %ld", &a, &b, &c) != 3) c = 0;
+        fclose(f);
+    }
+    return c;
+}
+
 int main(int argc, char **argv) {
     CHECK(argc == 3);
     FakePeer sg;
@@ -52,6 +65,11 @@ int main(int argc, char **argv) {
     CHECK(acked > 0 && written > acked);
     CHECK(written - acked <= window); /* LiteCore's window held */
     CHECK(window_full_polls > 0);
+    /* completedWrite means "handed to the OS": what was acknowledged fits in our send buffer plus
+     * the frozen peer's receive buffer (their kernel maxima), plus frame headers. */
+    long os_max = tcp_mem_max("tcp_wmem") + tcp_mem_max("tcp_rmem");
+    printf("  kernel socket buffers at most %ld bytes (tcp_wmem + tcp_rmem maxima)\n", os_max);
+    if (os_max > 0) CHECK(acked <= (size_t)os_max + 64 * 1024);
     /* Still stalled a moment later. */
     fault_sleep_ms(300);
     CHECK_EQ_INT(fake_socket_state(s).bytes_written_acked, acked);

@@ -18,20 +18,26 @@ int main(int argc, char **argv) {
     peer_test_command(s, "!cmd flood 4000 16384"); /* 64 MiB from the server */
     unsigned char buf[4096];
     fault_fill(buf, 1, sizeof buf);
-    /* Wait until the transfer is well under way, writing as we go (within the 64 KiB window). */
-    size_t written = 0;
-    for (int i = 0; i < 2000 && fake_socket_state(s).messages_received < 20; i++) {
-        if (written - fake_socket_state(s).bytes_written_acked < 60 * 1024) {
+    /* Wait until the transfer is well under way both ways: 20 messages received and 64 KiB of
+     * ours acknowledged by completedWrite (writing within LiteCore's 64 KiB window). Bounded. */
+    CHECK(fake_wait_written(s, strlen("!cmd flood 4000 16384"), 5000));
+    size_t written = fake_socket_state(s).bytes_written_acked; /* the command's bytes */
+    for (int i = 0; i < 4000; i++) {
+        FakeSocketState now = fake_socket_state(s);
+        if (now.messages_received >= 20 && now.bytes_written_acked >= 64 * 1024) break;
+        CHECK_EQ_INT(now.closed_calls, 0);
+        if (written - now.bytes_written_acked < 60 * 1024) {
             fake_socket_write(s, buf, sizeof buf);
             written += sizeof buf;
+        } else {
+            fault_sleep_ms(2);
         }
-        fault_sleep_ms(5);
     }
     FakeSocketState before = fake_socket_state(s);
-    CHECK(before.messages_received >= 20);
+    CHECK(before.messages_received >= 20 && before.bytes_written_acked >= 64 * 1024);
     CHECK_EQ_INT(before.closed_calls, 0);
-    printf("  killing the server (pid %d) after %zu messages received, %zu bytes written\n", sg.pid,
-           before.messages_received, written);
+    printf("  killing the server (pid %d) after %zu messages received, %zu bytes written (%zu acknowledged)\n",
+           sg.pid, before.messages_received, written, before.bytes_written_acked);
     CHECK_EQ_INT(kill(sg.pid, SIGKILL), 0);
     FakeSocketState st = peer_test_finish(s, 15000);
     FAULT_CHECK_ERROR(st, 6, 1006);
