@@ -8,12 +8,13 @@ that namespace (iptables DROP / REJECT, tc qdiscs on the namespace's end of the 
 the stand-in), never on the host's own interfaces or rules.
 
 - Names are unique per run: namespace `lcws-fault-<pid>`, veth `lwh<pid>` (host end) and
-  `lwn<pid>` (namespace end), addresses 10.200.X.Y/30 derived from the pid (host .1, namespace
-  .2 of the /30). Only addresses inside that /30 are ever used.
+  `lwn<pid>` (namespace end), a 10.200.X.Y/30 no interface uses yet, searched from one derived
+  from the pid (host .1, namespace .2). Only addresses inside that /30 are ever used.
 - Prints one line: `READY {"public", "admin" (the stand-in's ports), "addr" (the stand-in's
   address, in the namespace), "host_addr", "ns", "ns_if", "pid" (the stand-in's pid)}`; or,
-  when namespaces cannot be made here (not root, no CAP_NET_ADMIN, no veth), `READY {"skip":
-  "why"}` and exits.
+  when `ip netns add` is refused here (not root, no CAP_NET_ADMIN), `READY {"skip": "why"}`
+  and exits. A failure after the namespace exists (veth, addresses) exits 1 without READY:
+  the test fails.
 - Stops when stdin reaches EOF (the test closed it or died), on SIGTERM/SIGINT, or when the
   stand-in exits; the namespace (with its iptables rules and qdiscs) and the veth pair are
   deleted on every one of these paths.
@@ -29,9 +30,25 @@ PID = os.getpid()
 NS = f"lcws-fault-{PID}"
 HOST_IF = f"lwh{PID}"
 NS_IF = f"lwn{PID}"
-_k = PID % 16000
-HOST_ADDR = f"10.200.{_k // 64}.{(_k % 64) * 4 + 1}"
-NS_ADDR = f"10.200.{_k // 64}.{(_k % 64) * 4 + 2}"
+
+
+def pick_subnet():
+    """A 10.200.x.y/30 no interface of this host uses yet, starting from one derived from the
+    pid (so runs at the same time start far apart). Returns (host address, namespace address)."""
+    used = set()
+    r = subprocess.run(["ip", "-4", "-o", "addr", "show"], stdout=subprocess.PIPE, text=True)
+    for word in r.stdout.split():
+        if word.startswith("10.200."):
+            a = word.split("/")[0].split(".")
+            used.add((int(a[2]), int(a[3]) // 4))
+    for i in range(16384):
+        k = (PID + i) % 16384
+        if (k // 64, k % 64) not in used:
+            return f"10.200.{k // 64}.{(k % 64) * 4 + 1}", f"10.200.{k // 64}.{(k % 64) * 4 + 2}"
+    raise RuntimeError("no free /30 in 10.200.0.0/16")
+
+
+HOST_ADDR = NS_ADDR = None
 
 child = None
 made = False
@@ -70,7 +87,7 @@ def ready(obj):
 
 
 def main(argv):
-    global child, made
+    global child, made, HOST_ADDR, NS_ADDR
     if len(argv) < 1:
         print("usage: netns_peer.py SG_STANDIN.py [options]", file=sys.stderr)
         return 2
@@ -83,6 +100,7 @@ def main(argv):
         return 0
     made = True
     try:
+        HOST_ADDR, NS_ADDR = pick_subnet()
         run("ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", NS_IF)
         run("ip", "link", "set", NS_IF, "netns", NS)
         run("ip", "addr", "add", f"{HOST_ADDR}/30", "dev", HOST_IF)
@@ -91,9 +109,10 @@ def main(argv):
         run("ip", "netns", "exec", NS, "ip", "link", "set", NS_IF, "up")
         run("ip", "netns", "exec", NS, "ip", "link", "set", "lo", "up")
     except (RuntimeError, FileNotFoundError) as e:
+        # The namespace could be made: anything failing after that is an error, not a skip.
+        print(f"netns_peer: {e}", file=sys.stderr)
         cleanup()
-        ready({"skip": str(e)})
-        return 0
+        return 1
     # `ip netns exec` enters the namespace and execs the stand-in: same pid.
     child = subprocess.Popen(["ip", "netns", "exec", NS, sys.executable, argv[0], "--host", NS_ADDR]
                              + argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
