@@ -3,8 +3,9 @@
 # sudo). Called by demo.sh ("demo") and test.sh ("test"); safe to run repeatedly.
 #   demo: cmake, a C/C++ compiler, python3 with websockets, nginx, openssl
 #   test: the above plus clang + its sanitizer runtime, valgrind, binutils, tinyproxy, kosoku,
-#         python3's cryptography (tests/peers/tls_zoo.py makes its certificates with it) and
-#         qt6-base-dev (the Qt example, ctest example_qt)
+#         python3's cryptography (tests/peers/tls_zoo.py makes its certificates with it),
+#         qt6-base-dev (the Qt example, ctest example_qt), pkgconf (the install test), and
+#         iproute2 + iptables (the fault tests' network namespaces, tc qdiscs and rules)
 # The Rust toolchain (cargo) must already be installed (https://rustup.rs).
 set -euo pipefail
 what=${1:-test}
@@ -27,6 +28,9 @@ if [ "$what" = test ]; then
   need nm binutils
   need readelf binutils
   need pkg-config pkgconf        # the install test builds a consumer with pkg-config
+  need ip iproute2              # fault_netns_*: ip netns, veth, tc
+  need tc iproute2
+  need iptables iptables
   need tinyproxy tinyproxy-bin   # the proxy test (tinyproxy-bin: the binary, without the system service)
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-*.a >/dev/null 2>&1 || apt_pkgs+=(libclang-rt-14-dev)
   # Qt6 Core's CMake package: the Qt example (examples-c/qt, ctest example_qt)

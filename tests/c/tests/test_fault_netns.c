@@ -1,0 +1,175 @@
+#define _POSIX_C_SOURCE 200809L
+/* Network faults made with real tools: the SG stand-in runs in a network namespace of its own
+ * (tests/peers/netns_peer.py: veth pair, 10.200.x.y addresses derived from its pid), and the
+ * faults are iptables rules and tc qdiscs inside that namespace, which disappear with it.
+ *
+ *   test_fault_netns PYTHON NETNS_PEER SG_STANDIN MODE
+ *
+ *   shaping  netem delay/loss/reorder/rate on both ends of the veth when the kernel has
+ *            sch_netem, else a tbf bandwidth limit plus 2 % random packet loss (iptables
+ *            statistic) both ways: 300 messages echoed in order and byte-exact, never more than
+ *            LiteCore's 64 KiB send window outstanding; then a clean close.
+ *   drop     iptables DROP of everything to and from the stand-in while open (a half-open
+ *            connection): the heartbeat (2 s) ends it with {Network, 3 Timeout}.
+ *   reset    iptables REJECT --reject-with tcp-reset, then a write: {WebSocket, 1006}.
+ *   connect  a port whose SYNs are DROPped: the connect hangs; requestClose(504) aborts it at
+ *            once with {Network, 3}, requestClose(1000) with a clean close, and LiteCore dropping
+ *            its reference right after requestClose still gives one closed, then dispose.
+ *
+ * Without permission to make namespaces (not root), it exits 77: ctest reports it skipped. */
+#include "fault_util.h"
+
+static FakePeer g_peer;
+static char g_ns[64], g_addr[32];
+static uint16_t g_port;
+
+static void ns_sh_ok(const char *what) {
+    CHECK_EQ_INT(fault_sh("ip netns exec %s %s", g_ns, what), 0);
+}
+
+static void mode_shaping(void) {
+    char if_ns[32], if_host[32], cmd[256];
+    fake_peer_str(&g_peer, "ns_if", if_ns, sizeof if_ns);
+    /* The host end of the veth: lwh<n> for the namespace end lwn<n> (netns_peer.py). */
+    snprintf(if_host, sizeof if_host, "lwh%s", if_ns + 3);
+    /* netem (delay, loss, reordering, rate) when the kernel has sch_netem; otherwise a tbf
+     * bandwidth limit plus random packet loss made by iptables (statistic match), which TCP
+     * repairs with retransmissions and out-of-order segments. Both directions. */
+    const char *netem = "netem delay 20ms 10ms loss 1% reorder 5% 50% rate 8mbit";
+    double rate_bytes_s;
+    snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root %s 2>/dev/null", if_ns, netem);
+    if (fault_sh("ip netns exec %s %s", g_ns, cmd) == 0) {
+        snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root %s", if_host, netem);
+        CHECK_EQ_INT(fault_sh("%s", cmd), 0);
+        rate_bytes_s = 8e6 / 8;
+    } else {
+        printf("  netem is not available in this kernel: tbf bandwidth limit and iptables packet loss\n");
+        snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root tbf rate 4mbit burst 16kb latency 200ms", if_ns);
+        ns_sh_ok(cmd);
+        CHECK_EQ_INT(fault_sh("tc qdisc add dev %s root tbf rate 4mbit burst 16kb latency 200ms", if_host), 0);
+        snprintf(cmd, sizeof cmd, "iptables -A INPUT -p tcp --dport %u -m statistic --mode random --probability 0.02 -j DROP",
+                 g_port);
+        ns_sh_ok(cmd);
+        snprintf(cmd, sizeof cmd, "iptables -A OUTPUT -p tcp --sport %u -m statistic --mode random --probability 0.02 -j DROP",
+                 g_port);
+        ns_sh_ok(cmd);
+        rate_bytes_s = 4e6 / 8;
+    }
+    C4Socket *s = fault_open("ws", g_addr, g_port, NULL, 0);
+    CHECK(fake_wait_opened(s, 15000));
+    double t0 = fault_now();
+    size_t bytes = fault_echo_exact(s, 300, 8000, 30000);
+    double took = fault_now() - t0;
+    printf("  %zu bytes echoed byte-exact in order over the shaped link in %.2f s\n", bytes, took);
+    /* The shaping was in effect: the echo cannot beat the link's rate (with margin). */
+    CHECK(took > 0.5 * (double)bytes / rate_bytes_s);
+    /* Packets were really lost and retransmitted (the rule's counter). */
+    if (rate_bytes_s < 1e6) {
+        snprintf(cmd, sizeof cmd, "iptables -L -v -x -n | awk '/statistic/ && $1 > 0 {n++} END {exit n < 1}'");
+        ns_sh_ok(cmd);
+    }
+    fake_socket_request_close(s, 1000, "done");
+    FakeSocketState st = peer_test_finish(s, 15000);
+    FAULT_CHECK_ERROR(st, 0, 0);
+}
+
+static void mode_drop(void) {
+    const FlEntry hb[] = {FL_I("heartbeat", 2)};
+    C4Socket *s = fault_open("ws", g_addr, g_port, hb, 1);
+    CHECK(fake_wait_opened(s, 10000));
+    fault_echo_exact(s, 5, 1000, 5000);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "iptables -A INPUT -p tcp --dport %u -j DROP", g_port);
+    ns_sh_ok(cmd);
+    snprintf(cmd, sizeof cmd, "iptables -A OUTPUT -p tcp --sport %u -j DROP", g_port);
+    ns_sh_ok(cmd);
+    double t0 = fault_now();
+    fake_socket_write(s, "into the void", 13);
+    FakeSocketState st = peer_test_finish(s, 15000);
+    double took = fault_now() - t0;
+    printf("  half-open connection ended after %.2f s\n", took);
+    FAULT_CHECK_ERROR(st, 5, 3);
+    CHECK(took > 1.5 && took < 8.0); /* ping after 2 s of silence, no pong within 1 s */
+}
+
+static void mode_reset(void) {
+    C4Socket *s = fault_open("ws", g_addr, g_port, NULL, 0);
+    CHECK(fake_wait_opened(s, 10000));
+    fault_echo_exact(s, 5, 1000, 5000);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "iptables -A INPUT -p tcp --dport %u -j REJECT --reject-with tcp-reset", g_port);
+    ns_sh_ok(cmd);
+    fake_socket_write(s, "reset me", 8);
+    FakeSocketState st = peer_test_finish(s, 10000);
+    FAULT_CHECK_ERROR(st, 6, 1006);
+    CHECK_EQ_INT(st.close_requested_calls, 0);
+}
+
+static void connect_case(int status, int drop_right_away, int domain, int code) {
+    const uint16_t port = 9; /* nothing listens; its SYNs are dropped */
+    C4Socket *s = fault_open("ws", g_addr, port, NULL, 0);
+    fault_sleep_ms(300); /* the connect is under way */
+    CHECK_EQ_INT(fake_socket_state(s).closed_calls, 0);
+    double t0 = fault_now();
+    fake_socket_request_close(s, status, "stop");
+    if (drop_right_away) {
+        fake_socket_drop(s);
+        CHECK(fake_wait_disposed(s, 3000));
+    } else {
+        CHECK(fake_wait_closed(s, 3000));
+        CHECK(fake_wait_refcount(s, 1, 2000));
+        fake_socket_drop(s);
+        CHECK(fake_wait_disposed(s, 2000));
+    }
+    double took = fault_now() - t0;
+    FakeSocketState st = fake_socket_state(s);
+    printf("  requestClose(%d) while connecting -> {%d, %d} \"%s\" after %.3f s\n", status, st.closed_error.domain,
+           st.closed_error.code, st.closed_message, took);
+    CHECK_EQ_INT(st.closed_calls, 1);
+    CHECK_EQ_INT(st.opened_calls, 0);
+    CHECK_NO_VIOLATIONS(st);
+    FAULT_CHECK_ERROR(st, domain, code);
+    CHECK(took < 1.5);
+    fake_socket_free(s);
+}
+
+static void mode_connect(void) {
+    ns_sh_ok("iptables -A INPUT -p tcp --dport 9 -j DROP");
+    connect_case(504, 0, 5, 3);
+    connect_case(1000, 0, 0, 0);
+    connect_case(504, 1, 5, 3);
+}
+
+int main(int argc, char **argv) {
+    CHECK(argc == 5);
+    char *pargv[] = {argv[1], argv[2], argv[3], (char *)"--guest", (char *)"--quiet", NULL};
+    CHECK(fake_peer_start(&g_peer, pargv, 30000));
+    char skip[512];
+    fake_peer_str(&g_peer, "skip", skip, sizeof skip);
+    if (skip[0]) {
+        printf("SKIP: no network namespace: %s\n", skip);
+        fake_peer_stop(&g_peer);
+        return FAULT_SKIP;
+    }
+    fake_peer_str(&g_peer, "ns", g_ns, sizeof g_ns);
+    fake_peer_str(&g_peer, "addr", g_addr, sizeof g_addr);
+    g_port = (uint16_t)fake_peer_int(&g_peer, "public");
+    CHECK(g_ns[0] && g_addr[0] && g_port);
+    CHECK(strncmp(g_addr, "10.200.", 7) == 0); /* only our own namespace's addresses */
+    printf("  stand-in at %s:%u in namespace %s\n", g_addr, g_port, g_ns);
+    peer_test_init();
+
+    const char *mode = argv[4];
+    if (strcmp(mode, "shaping") == 0) mode_shaping();
+    else if (strcmp(mode, "drop") == 0) mode_drop();
+    else if (strcmp(mode, "reset") == 0) mode_reset();
+    else if (strcmp(mode, "connect") == 0) mode_connect();
+    else {
+        fprintf(stderr, "unknown mode %s\n", mode);
+        return 2;
+    }
+    fault_check_buffers_released(5000);
+    fake_peer_stop(&g_peer); /* netns_peer.py deletes the namespace, its rules and the veth */
+    printf("fault_netns %s ok\n", mode);
+    return 0;
+}
