@@ -64,6 +64,10 @@ struct Cfg {
     scale_n: usize,
     scale_secs: u64,
     parts: Vec<String>,
+    /// Throughput filters (for profiling one case): scheme, message size, client.
+    only_scheme: Option<String>,
+    only_size: Option<usize>,
+    only_client: Option<String>,
 }
 
 impl Cfg {
@@ -88,18 +92,31 @@ impl Cfg {
                     .map(|s| s.to_string())
                     .collect()
             });
+        let flag = |name: &str| {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+        };
         let (rounds, scale_vol, lat_trials, flood, scale_secs) = match mode {
             Mode::Quick => (3, 1, 200, [20 * MIB, 200 * MIB], 2),
-            Mode::Default => (5, 2, 1000, [100 * MIB, 1024 * MIB], 3),
-            Mode::Full => (9, 8, 3000, [100 * MIB, 1024 * MIB], 5),
+            Mode::Default => (7, 4, 1000, [100 * MIB, 1024 * MIB], 3),
+            Mode::Full => (9, 16, 3000, [100 * MIB, 1024 * MIB], 5),
         };
+        let rounds = flag("--rounds").and_then(|r| r.parse().ok()).unwrap_or(rounds);
+        let lat_trials = flag("--trials")
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(lat_trials);
         Cfg {
+            only_scheme: flag("--scheme"),
+            only_size: flag("--size").and_then(|s| s.parse().ok()),
+            only_client: flag("--client"),
             mode,
             rounds,
             tput_bytes: [
                 (KIB, 8 * MIB * scale_vol),
-                (64 * KIB, 32 * MIB * scale_vol),
-                (MIB, 32 * MIB * scale_vol),
+                (64 * KIB, 64 * MIB * scale_vol),
+                (MIB, 64 * MIB * scale_vol),
             ],
             lat_trials,
             flood,
@@ -145,6 +162,27 @@ fn rss_kib() -> u64 {
 
 fn threads() -> u64 {
     status_field("Threads")
+}
+
+/// Threads of this process whose name starts with `prefix` (/proc/self/task/*/comm).
+fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm"))
+                        .is_ok_and(|c| c.starts_with(prefix))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Gives freed heap memory back to the OS, so that an RSS baseline is not inflated (or the next
+/// growth hidden) by what an earlier part freed.
+fn trim_heap() {
+    // SAFETY: malloc_trim only releases free memory of glibc's heap.
+    unsafe { libc::malloc_trim(0) };
 }
 
 /// Resets VmHWM to the current RSS (Linux ≥ 4.0); false when not allowed.
@@ -707,7 +745,11 @@ where
             }
             sent += size;
         }
-        let _ = ws.close(None).await;
+        let normal = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Normal,
+            reason: "flood done".into(),
+        };
+        let _ = ws.close(Some(normal)).await;
         while let Some(Ok(_)) = ws.next().await {}
         return;
     }
@@ -785,9 +827,33 @@ fn throughput(env: &Env, cfg: &Cfg) {
     println!("CPU s/GB = this process's user+sys seconds per GB sent (host + transport; the echo server is another process).\n");
     println!("| scheme | msg size | volume | client | msgs/s | MB/s | CPU s/GB | ratio lcws/raw (MB/s) | ratio (CPU/GB) |");
     println!("|---|---|---|---|---:|---:|---:|---:|---:|");
+    let run_lcws = cfg.only_client.as_deref() != Some("raw");
+    let run_raw = cfg.only_client.as_deref() != Some("lcws");
     for tls in [false, true] {
+        let scheme = if tls { "wss" } else { "ws" };
+        if cfg.only_scheme.as_deref().is_some_and(|s| s != scheme) {
+            continue;
+        }
         for &(size, bytes) in &cfg.tput_bytes {
+            if cfg.only_size.is_some_and(|s| s != size) {
+                continue;
+            }
             let count = (bytes / size) as u64;
+            if !(run_lcws && run_raw) {
+                // One client only (profiling): no pairs, no ratios.
+                let s = if run_lcws {
+                    lcws_throughput(env, tls, size, count)
+                } else {
+                    raw_throughput(env, tls, size, count)
+                };
+                println!(
+                    "{scheme} {} x {count}: {:.0} MB/s, {:.2} CPU s/GB",
+                    human(size),
+                    (count as usize * size) as f64 / s.secs / 1e6,
+                    s.cpu / ((count as usize * size) as f64 / 1e9)
+                );
+                continue;
+            }
             // Warm-up (connection set-up paths, allocator), not counted.
             lcws_throughput(env, tls, size, count.div_ceil(8));
             raw_throughput(env, tls, size, count.div_ceil(8));
@@ -812,7 +878,6 @@ fn throughput(env: &Env, cfg: &Cfg) {
                 let mut c: Vec<f64> = v.iter().map(cpg).collect();
                 let m = median(&mut m);
                 let c = median(&mut c);
-                let scheme = if tls { "wss" } else { "ws" };
                 let (r1, r2) = if name == "litecore-ws" {
                     (format!("**{rt:.2}×**"), format!("{rc:.2}×"))
                 } else {
@@ -892,7 +957,7 @@ fn latency(env: &Env, cfg: &Cfg) {
         group.wait("opened", |g| g.opened == 1 || g.closed > 0);
         let mut raw = raw_rt().block_on(raw_connect(env, tls, "/echo"));
         let data = Bytes::from_static(payload()).slice(..KIB);
-        let mut lcws_rtt = |k: usize| {
+        let lcws_rtt = |k: usize| {
             let t0 = Instant::now();
             s.send(KIB, 1, KIB as u64);
             group.wait("echo", |g| g.done >= k);
@@ -981,6 +1046,7 @@ fn flood(env: &Env, total: usize, msg: usize, rate: f64) -> MemResult {
         }
     });
     let stop = Arc::new(AtomicBool::new(false));
+    trim_heap();
     let base = rss_kib() as i64;
     let hwm_ok = reset_hwm();
     let sampler = {
@@ -1055,9 +1121,11 @@ fn memory(env: &Env, cfg: &Cfg) {
 fn scale(env: &Env, cfg: &Cfg) {
     let n = cfg.scale_n;
     println!("\n## 4. Scale: {n} concurrent sockets, one 1 KiB echo per socket per second for {} s\n", cfg.scale_secs);
-    println!("| scheme | threads before → while open → after | open all (s) | round of {n} echoes, worst (ms) | RSS per idle socket | close all (s) | `closed` calls |");
+    println!("| scheme | threads before → while open → after (lcws-worker) | open all (s) | round of {n} echoes, worst (ms) | RSS per idle socket | close all (s) | `closed` calls |");
     println!("|---|---|---:|---:|---:|---:|---|");
     for tls in [false, true] {
+        trim_heap();
+        std::thread::sleep(Duration::from_millis(100));
         let threads_before = threads();
         let rss_before = rss_kib();
         let group = Arc::new(Group::default());
@@ -1072,6 +1140,7 @@ fn scale(env: &Env, cfg: &Cfg) {
         std::thread::sleep(Duration::from_millis(300));
         let rss_idle = rss_kib();
         let mut threads_max = threads();
+        let mut workers_max = threads_named("lcws-worker");
         let mut worst = 0f64;
         for sec in 0..cfg.scale_secs {
             let tick = Instant::now();
@@ -1081,6 +1150,7 @@ fn scale(env: &Env, cfg: &Cfg) {
             group.wait("echo round", |g| g.done >= n * (sec as usize + 1));
             worst = worst.max(tick.elapsed().as_secs_f64());
             threads_max = threads_max.max(threads());
+            workers_max = workers_max.max(threads_named("lcws-worker"));
             if let Some(rest) = Duration::from_secs(1).checked_sub(tick.elapsed()) {
                 std::thread::sleep(rest);
             }
@@ -1099,14 +1169,14 @@ fn scale(env: &Env, cfg: &Cfg) {
         }
         let per_socket = (rss_idle as f64 - rss_before as f64) * 1024.0 / n as f64;
         println!(
-            "| {} | {threads_before} → {threads_max} → {} | {open_secs:.2} | {:.0} | {:.1} KiB | {close_secs:.2} | {closed_calls} ({clean} clean) |",
+            "| {} | {threads_before} → {threads_max} → {} ({workers_max}) | {open_secs:.2} | {:.0} | {:.1} KiB | {close_secs:.2} | {closed_calls} ({clean} clean) |",
             if tls { "wss" } else { "ws" },
             threads(),
             worst * 1e3,
             per_socket / 1024.0,
         );
     }
-    println!("\nThreads counted in \"before\": the bench's own (main, the raw client's 2-worker runtime, a stdin reader) plus litecore-ws's 2 workers (started by earlier parts).");
+    println!("\n\"before\" counts the bench's own threads (main; the raw client's 2 workers when the other parts ran) and litecore-ws's 2 lcws-worker threads (started by earlier sockets). RSS per idle socket = (VmRSS with all sockets open and idle − VmRSS before, after malloc_trim) / {n}; the server's memory is in its own process.");
 }
 
 // ─────────────────────────────────────────── main ───────────────────────────────────────────
