@@ -103,7 +103,9 @@ impl Cfg {
             Mode::Default => (7, 4, 1000, [100 * MIB, 1024 * MIB], 3),
             Mode::Full => (9, 16, 3000, [100 * MIB, 1024 * MIB], 5),
         };
-        let rounds = flag("--rounds").and_then(|r| r.parse().ok()).unwrap_or(rounds);
+        let rounds = flag("--rounds")
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(rounds);
         let lat_trials = flag("--trials")
             .and_then(|r| r.parse().ok())
             .unwrap_or(lat_trials);
@@ -244,7 +246,10 @@ impl Group {
 
     fn wait(&self, what: &str, cond: impl Fn(&GroupState) -> bool) {
         let guard = self.state.lock().unwrap();
-        let (g, timeout) = self.cv.wait_timeout_while(guard, WAIT, |s| !cond(s)).unwrap();
+        let (g, timeout) = self
+            .cv
+            .wait_timeout_while(guard, WAIT, |s| !cond(s))
+            .unwrap();
         if timeout.timed_out() {
             panic!(
                 "timed out waiting for {what} (opened {}, closed {}, done {}, last error {:?})",
@@ -309,8 +314,7 @@ fn pump(s: *mut C4Socket) {
     let _one_writer = f.pump.lock().unwrap();
     let size = f.msg_size.load(Ordering::Relaxed);
     while f.in_flight.load(Ordering::Acquire) < SEND_WINDOW {
-        if f
-            .to_write
+        if f.to_write
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
             .is_err()
         {
@@ -594,8 +598,8 @@ fn start_env() -> Env {
         .push(DnType::CommonName, "litecore-ws bench CA");
     let ca = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
     let key = KeyPair::generate().unwrap();
-    let mut lp = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .unwrap();
+    let mut lp =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
     lp.distinguished_name.push(DnType::CommonName, "localhost");
     let leaf = lp.signed_by(&key, &ca).unwrap();
     let dir = std::env::temp_dir().join(format!("lcws-bench-{}", std::process::id()));
@@ -708,6 +712,8 @@ where
 {
     use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
     let mut path = String::new();
+    // The signature is tungstenite's (`Callback`); the large error type is not ours to change.
+    #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         path = req.uri().to_string();
         if let Some(p) = req.headers().get("Sec-WebSocket-Protocol") {
@@ -781,7 +787,12 @@ fn lcws_throughput(env: &Env, tls: bool, size: usize, count: u64) -> Sample {
     };
     s.request_close();
     group.wait("closed", |g| g.closed == 1);
-    assert_eq!(group.get(|g| g.closed_ok), 1, "{:?}", group.get(|g| g.last_error));
+    assert_eq!(
+        group.get(|g| g.closed_ok),
+        1,
+        "{:?}",
+        group.get(|g| g.last_error)
+    );
     assert_eq!(RELEASES.load(Ordering::Relaxed) - releases, count);
     s.release();
     sample
@@ -1074,7 +1085,12 @@ fn flood(env: &Env, total: usize, msg: usize, rate: f64) -> MemResult {
         *tx.lock().unwrap() = mpsc::channel().0;
     }
     acker.join().unwrap();
-    assert_eq!(group.get(|g| g.closed_ok), 1, "{:?}", group.get(|g| g.last_error));
+    assert_eq!(
+        group.get(|g| g.closed_ok),
+        1,
+        "{:?}",
+        group.get(|g| g.last_error)
+    );
     s.release();
     MemResult {
         total,
@@ -1105,10 +1121,18 @@ fn memory(env: &Env, cfg: &Cfg) {
             human(r.total),
             r.secs,
             r.peak_unacked / 1024,
-            if r.peak_unacked as usize <= goal_buf { "✓" } else { "✗" },
+            if r.peak_unacked as usize <= goal_buf {
+                "✓"
+            } else {
+                "✗"
+            },
             goal_buf / KIB,
             r.rss_growth_sampled / 1024,
-            if r.rss_growth_sampled as usize <= goal_rss { "✓" } else { "✗" },
+            if r.rss_growth_sampled as usize <= goal_rss {
+                "✓"
+            } else {
+                "✗"
+            },
             r.rss_growth_hwm
                 .map_or("n/a".to_string(), |h| format!("{} KiB", h / 1024)),
             goal_rss / KIB,
@@ -1120,7 +1144,10 @@ fn memory(env: &Env, cfg: &Cfg) {
 
 fn scale(env: &Env, cfg: &Cfg) {
     let n = cfg.scale_n;
-    println!("\n## 4. Scale: {n} concurrent sockets, one 1 KiB echo per socket per second for {} s\n", cfg.scale_secs);
+    println!(
+        "\n## 4. Scale: {n} concurrent sockets, one 1 KiB echo per socket per second for {} s\n",
+        cfg.scale_secs
+    );
     println!("| scheme | threads before → while open → after (lcws-worker) | open all (s) | round of {n} echoes, worst (ms) | RSS per idle socket | close all (s) | `closed` calls |");
     println!("|---|---|---:|---:|---:|---:|---|");
     for tls in [false, true] {
@@ -1136,7 +1163,12 @@ fn scale(env: &Env, cfg: &Cfg) {
             .collect();
         group.wait("all opened", |g| g.opened + g.closed >= n);
         let open_secs = t0.elapsed().as_secs_f64();
-        assert_eq!(group.get(|g| g.opened), n, "{:?}", group.get(|g| g.last_error));
+        assert_eq!(
+            group.get(|g| g.opened),
+            n,
+            "{:?}",
+            group.get(|g| g.last_error)
+        );
         std::thread::sleep(Duration::from_millis(300));
         let rss_idle = rss_kib();
         let mut threads_max = threads();
@@ -1196,11 +1228,13 @@ fn main() {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    println!("# litecore-ws transport benchmarks ({:?} mode, {date})", cfg.mode);
     println!(
-        "\nlitecore-ws {} through its C ABI (a fake LiteCore in Rust: completedReceive at once, writes within a 64 KiB send window counted by completedWrite) vs. a plain tokio-tungstenite {} client (2-worker tokio runtime, rustls for wss). Server: tokio-tungstenite echo/flood in a separate process on 127.0.0.1. CPUs online: {}.",
+        "# litecore-ws transport benchmarks ({:?} mode, {date})",
+        cfg.mode
+    );
+    println!(
+        "\nlitecore-ws {} through its C ABI (a fake LiteCore in Rust: completedReceive at once, writes within a 64 KiB send window counted by completedWrite) vs. a plain tokio-tungstenite 0.29 client (2-worker tokio runtime, rustls for wss). Server: tokio-tungstenite echo/flood in a separate process on 127.0.0.1. CPUs online: {}.",
         env!("CARGO_PKG_VERSION"),
-        "0.29",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let started = Instant::now();
