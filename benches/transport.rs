@@ -836,7 +836,8 @@ fn throughput(env: &Env, cfg: &Cfg) {
     );
     println!("MB/s = payload bytes sent per second (1 MB = 10^6 B; the same bytes come back).");
     println!("CPU s/GB = this process's user+sys seconds per GB sent (host + transport; the echo server is another process).\n");
-    println!("| scheme | msg size | volume | client | msgs/s | MB/s | CPU s/GB | ratio lcws/raw (MB/s) | ratio (CPU/GB) |");
+    println!("Ratio columns: median of the per-round ratios litecore-ws/raw, (min–max over the rounds) in brackets.\n");
+    println!("| scheme | msg size | volume | client | msgs/s | MB/s | CPU s/GB | ratio MB/s (goal) | ratio CPU/GB |");
     println!("|---|---|---|---|---:|---:|---:|---:|---:|");
     let run_lcws = cfg.only_client.as_deref() != Some("raw");
     let run_raw = cfg.only_client.as_deref() != Some("lcws");
@@ -889,8 +890,21 @@ fn throughput(env: &Env, cfg: &Cfg) {
                 let mut c: Vec<f64> = v.iter().map(cpg).collect();
                 let m = median(&mut m);
                 let c = median(&mut c);
+                let goal = if size < 64 * KIB { 0.8 } else { 0.9 };
+                let mark = if rt >= goal { "✓" } else { "✗" };
                 let (r1, r2) = if name == "litecore-ws" {
-                    (format!("**{rt:.2}×**"), format!("{rc:.2}×"))
+                    (
+                        format!(
+                            "**{rt:.2}×** ({:.2}–{:.2}) ≥ {goal} {mark}",
+                            ratio_t[0],
+                            ratio_t[ratio_t.len() - 1]
+                        ),
+                        format!(
+                            "{rc:.2}× ({:.2}–{:.2})",
+                            ratio_c[0],
+                            ratio_c[ratio_c.len() - 1]
+                        ),
+                    )
                 } else {
                     (String::new(), String::new())
                 };
