@@ -837,6 +837,9 @@ fn throughput(env: &Env, cfg: &Cfg) {
     println!("MB/s = payload bytes sent per second (1 MB = 10^6 B; the same bytes come back).");
     println!("CPU s/GB = this process's user+sys seconds per GB sent (host + transport; the echo server is another process).\n");
     println!("Ratio columns: median of the per-round ratios litecore-ws/raw, (min–max over the rounds) in brackets.\n");
+    if cfg.mode == Mode::Quick {
+        println!("(quick mode: phases of a few tens of ms and 3 rounds; ratios are indicative only, and a ✗ here means little. Use the default or --full mode to judge the goals.)\n");
+    }
     println!("| scheme | msg size | volume | client | msgs/s | MB/s | CPU s/GB | ratio MB/s (goal) | ratio CPU/GB |");
     println!("|---|---|---|---|---:|---:|---:|---:|---:|");
     let run_lcws = cfg.only_client.as_deref() != Some("raw");
