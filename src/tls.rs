@@ -161,13 +161,16 @@ fn parse_pins(bytes: &[u8]) -> Result<Pins, TransportError> {
     Ok(Pins { certs, keys })
 }
 
-/// The client identity for `auth.type = "Client Cert"`; the shared half of the per-connection
-/// [`identity::ClientCertProbe`] (see [`handshake`]).
+/// The client identity for `auth.type = "Client Cert"`, shared by every connection of a
+/// configuration (rustls resumes a TLS session only with the very resolver and verifier that
+/// made it). When the server asks for a certificate it marks the probe of the handshake being
+/// polled ([`identity::CURRENT_PROBE`], set by [`handshake`]).
 #[derive(Debug)]
 struct ConfiguredIdentity(Option<Arc<CertifiedKey>>);
 
 impl ResolvesClientCert for ConfiguredIdentity {
     fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        let _ = identity::CURRENT_PROBE.try_with(|p| p.mark_asked());
         self.0.clone()
     }
     fn has_certs(&self) -> bool {
@@ -277,7 +280,8 @@ pub fn proxy_client_config(options: &Options) -> Result<Arc<ClientConfig>, Trans
             TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
         })?
         .with_root_certificates(roots)
-        .with_no_client_auth();
+        // No certificate to offer, but a proxy that asks for one is still noticed (`handshake`).
+        .with_client_cert_resolver(Arc::new(ConfiguredIdentity(None)));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let config = Arc::new(config);
     let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -303,16 +307,14 @@ pub async fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(
             format!("{host:?} is not a valid TLS server name"),
         )
     })?;
-    // A per-connection probe in a copy of the shared configuration (cheap: mostly Arcs).
+    // The configuration is used as it is (a per-connection copy with its own resolver would
+    // make every session impossible to resume); the per-connection probe is reached through a
+    // task-local while the handshake is polled.
     let probe = Arc::new(identity::ClientCertProbe::new(
-        config.client_auth_cert_resolver.resolve(&[], &[]),
+        config.client_auth_cert_resolver.has_certs(),
     ));
-    let mut per_connection = (*config).clone();
-    per_connection.client_auth_cert_resolver = probe.clone();
-    match TlsConnector::from(Arc::new(per_connection))
-        .connect(name, io)
-        .await
-    {
+    let connect = TlsConnector::from(config).connect(name, io);
+    match identity::CURRENT_PROBE.scope(probe.clone(), connect).await {
         Ok(stream) => Ok(stream),
         Err(e) => Err(client_cert_failure(
             map_handshake_error(&e, host),
@@ -671,5 +673,63 @@ mod tests {
         let b = client_config(&o).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(a.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
+    /// Found by the transport benchmark (benches/transport.rs): a per-connection copy of the
+    /// configuration with its own certificate resolver made rustls refuse every stored session,
+    /// so each wss connection paid a full handshake (certificate chain and signature checks).
+    /// A second connection with the same options must resume, and still see the server's
+    /// certificate (for `gotPeerCertificate`).
+    #[tokio::test]
+    async fn second_connection_resumes_the_tls_session() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let root = ca("Resume Root");
+        let key = KeyPair::generate().unwrap();
+        let cert = params(&["localhost"], "resume", NOW)
+            .signed_by(&key, &root)
+            .unwrap();
+        let server = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    // Session tickets go out with the first data.
+                    let _ = tls.write_all(b"x").await;
+                    let _ = tls.flush().await;
+                    let mut rest = Vec::new();
+                    let _ = tls.read_to_end(&mut rest).await;
+                }
+            }
+        });
+        let options = with_roots(&root.pem());
+        let mut kinds = Vec::new();
+        for _ in 0..2 {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let mut tls = handshake(tcp, "localhost", client_config(&options).unwrap())
+                .await
+                .unwrap();
+            let mut one = [0u8; 1];
+            tls.read_exact(&mut one).await.unwrap();
+            let (_, session) = tls.get_ref();
+            assert!(session.peer_certificates().is_some_and(|c| !c.is_empty()));
+            kinds.push(session.handshake_kind());
+            let _ = tls.shutdown().await;
+        }
+        assert_eq!(
+            kinds,
+            vec![
+                Some(rustls::HandshakeKind::Full),
+                Some(rustls::HandshakeKind::Resumed)
+            ]
+        );
     }
 }

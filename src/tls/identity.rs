@@ -1,15 +1,15 @@
 //! The client certificate (`auth.type = "Client Cert"`, `auth.clientCert`, `auth.clientCertKey`)
 //! and a per-connection probe that remembers whether the server asked for one, so a refused
-//! handshake can be reported as "certificate required" or "certificate rejected".
+//! handshake can be reported as "certificate required" or "certificate rejected". The probe is
+//! reached through a task-local, so every connection shares the configuration's resolver and
+//! TLS sessions can be resumed.
 
 use super::parse_certificates;
 use crate::error::TransportError;
-use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::CertifiedKey;
-use rustls::SignatureScheme;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -50,19 +50,31 @@ pub fn load(
     Ok(Arc::new(certified))
 }
 
-/// Offers the configured certificate (if any) and records that the server asked for one.
+tokio::task_local! {
+    /// The probe of the TLS handshake being polled on this task (set by `tls::handshake`); the
+    /// configuration's shared certificate resolver marks it when the server asks for a
+    /// certificate.
+    pub static CURRENT_PROBE: Arc<ClientCertProbe>;
+}
+
+/// Per connection: whether we have a certificate to offer, and whether the server asked for one.
 #[derive(Debug)]
 pub struct ClientCertProbe {
-    identity: Option<Arc<CertifiedKey>>,
+    offered: bool,
     asked: AtomicBool,
 }
 
 impl ClientCertProbe {
-    pub fn new(identity: Option<Arc<CertifiedKey>>) -> Self {
+    pub fn new(offered: bool) -> Self {
         ClientCertProbe {
-            identity,
+            offered,
             asked: AtomicBool::new(false),
         }
+    }
+
+    /// Records that the server sent a CertificateRequest.
+    pub fn mark_asked(&self) {
+        self.asked.store(true, Ordering::Relaxed);
     }
 
     /// The server sent a CertificateRequest.
@@ -72,21 +84,6 @@ impl ClientCertProbe {
 
     /// We have a certificate to offer.
     pub fn offered(&self) -> bool {
-        self.identity.is_some()
-    }
-}
-
-impl ResolvesClientCert for ClientCertProbe {
-    fn resolve(
-        &self,
-        _root_hint_subjects: &[&[u8]],
-        _sigschemes: &[SignatureScheme],
-    ) -> Option<Arc<CertifiedKey>> {
-        self.asked.store(true, Ordering::Relaxed);
-        self.identity.clone()
-    }
-
-    fn has_certs(&self) -> bool {
-        self.identity.is_some()
+        self.offered
     }
 }
