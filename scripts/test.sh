@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of litecore-ws:
-#   1. cargo test: Rust unit tests, Fleece vectors, options, and the generated-header check;
+#   1. fmt, clippy, rustdoc; cargo test: Rust unit tests, Fleece vectors, options, the
+#      generated-header check and the `check` CLI end to end;
 #   2. the C tests (ctest) against the release library;
 #   3. the C tests again with ASan+UBSan (clang);
 #   4. the C tests again under valgrind memcheck.
@@ -17,6 +18,9 @@ section() { printf '\n== %s\n' "$*"; }
 section "cargo fmt --check, cargo clippy -D warnings"
 cargo fmt --check
 cargo clippy --locked -j"$jobs" --all-targets -- -D warnings
+
+section "rustdoc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -j"$jobs"
 
 section "cargo test"
 cargo test --locked -j"$jobs"

@@ -9,9 +9,9 @@
 //! and shared across sockets.
 
 pub mod certinfo;
-mod identity;
+pub mod identity;
 pub mod roots;
-mod verifier;
+pub mod verifier;
 
 use crate::error::{NetworkCode, Stage, TransportError};
 use crate::options::{AuthType, Options};

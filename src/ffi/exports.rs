@@ -1,4 +1,4 @@
-//! Every exported `lcws_*` function. Each body runs behind [`boundary`], so no panic unwinds into
+//! Every exported `lcws_*` function. Each body runs behind `boundary`, so no panic unwinds into
 //! C; pointer arguments are checked for NULL before use.
 
 use super::host::{self, HostSocket, LcwsHostTable, LiteCoreBuffer};
