@@ -645,7 +645,8 @@ pub fn failure_message(response: &Response, body: &[u8]) -> String {
         .unwrap_or("")
         .to_ascii_lowercase();
     let from_body = if content_type.starts_with("application/json") {
-        json_string_field(body, "reason").or_else(|| json_string_field(body, "error"))
+        let field = |name| json_string_field(body, name).filter(|s| !s.trim().is_empty());
+        field("reason").or_else(|| field("error"))
     } else if content_type.starts_with("text/plain") {
         let text = String::from_utf8_lossy(body).trim().to_string();
         (!text.is_empty()).then_some(text)
@@ -1079,6 +1080,21 @@ mod tests {
             ..a.clone()
         };
         assert!(build_request(&bad_path, &Options::default(), "k", &Attempt::default()).is_err());
+    }
+
+    #[test]
+    fn empty_json_reason_falls_back_to_the_status_line() {
+        // Found by the http_response fuzz target: `{"error":""}` gave an empty message.
+        let r = Response {
+            status: 401,
+            reason: "Unauthorized".into(),
+            headers: vec![("Content-Type".into(), b"application/json".to_vec())],
+        };
+        assert_eq!(failure_message(&r, br#"{"error":""}"#), "Unauthorized");
+        assert_eq!(
+            failure_message(&r, br#"{"reason":" ","error":"Bad"}"#),
+            "Bad"
+        );
     }
 
     #[tokio::test]
