@@ -4,7 +4,8 @@
 #      generated-header check and the `check` CLI end to end;
 #   2. the C tests (ctest) against the release library;
 #   3. the C tests again with ASan+UBSan (clang);
-#   4. the C tests again under valgrind memcheck.
+#   4. the C tests again under valgrind memcheck;
+#   5. a bounded run of the fuzz targets (scripts/fuzz.sh, LCWS_FUZZ_SECS s each).
 # Needs cargo; scripts/setup.sh installs the rest on Debian when missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,3 +51,12 @@ section "C tests under valgrind"
 cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DLCWS_VALGRIND=ON >/dev/null
 cmake --build build/valgrind -j"$jobs"
 ctest --test-dir build/valgrind --output-on-failure --no-tests=error
+
+# --- Fuzzing (issue 6): a bounded run of every cargo-fuzz target on the committed corpora. ---
+# scripts/fuzz.sh installs cargo-fuzz (pinned) if missing and works on stable; it fails on any
+# crash. LCWS_FUZZ_SECS sets the seconds per target (0 skips this section).
+fuzz_secs=${LCWS_FUZZ_SECS:-20}
+if [ "$fuzz_secs" != 0 ]; then
+    section "fuzzing (${fuzz_secs} s per target)"
+    ./scripts/fuzz.sh "$fuzz_secs"
+fi

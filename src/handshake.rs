@@ -205,6 +205,27 @@ pub fn build_request(
         headers.push(("Sec-WebSocket-Protocol".into(), value, one_time.is_some()));
     }
 
+    // Last line of defence against header injection, whatever the caller built `options` from
+    // and whatever the cookie store held: every name a token, no CR, LF or NUL in a value or in
+    // the request target.
+    if address.path.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(TransportError::invalid_parameter(format!(
+            "invalid request path {:?}",
+            address.path
+        )));
+    }
+    for (name, value, _) in &headers {
+        if !crate::options::is_token(name) {
+            return Err(TransportError::invalid_parameter(format!(
+                "invalid header name {name:?} (not an HTTP token)"
+            )));
+        }
+        if value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(TransportError::invalid_parameter(format!(
+                "the {name} header would contain a line break or NUL (header injection refused)"
+            )));
+        }
+    }
     let request_line = format!("GET {} HTTP/1.1\r\n", address.path);
     let mut bytes = request_line.clone().into_bytes();
     let mut masked = request_line;
@@ -418,6 +439,17 @@ pub async fn read_response<S: AsyncRead + Unpin>(
             ));
         }
         buf.extend_from_slice(&chunk[..n]);
+        // A head ends with a line feed: past the first KiB (where garbage is still reported at
+        // once), parse again only when one arrived. Re-parsing the whole buffer on every read of
+        // a head trickled byte by byte would be quadratic (64 KiB → 2 GiB scanned).
+        if buf.len() > 1024 && !chunk[..n].contains(&b'\n') {
+            if buf.len() > MAX_HEAD_BYTES {
+                return Err(protocol_error(format!(
+                    "the HTTP response head exceeds {MAX_HEAD_BYTES} bytes"
+                )));
+            }
+            continue;
+        }
         let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Response::new(&mut slots);
         match parsed.parse(&buf) {
@@ -613,7 +645,8 @@ pub fn failure_message(response: &Response, body: &[u8]) -> String {
         .unwrap_or("")
         .to_ascii_lowercase();
     let from_body = if content_type.starts_with("application/json") {
-        json_string_field(body, "reason").or_else(|| json_string_field(body, "error"))
+        let field = |name| json_string_field(body, name).filter(|s| !s.trim().is_empty());
+        field("reason").or_else(|| field("error"))
     } else if content_type.starts_with("text/plain") {
         let text = String::from_utf8_lossy(body).trim().to_string();
         (!text.is_empty()).then_some(text)
@@ -961,6 +994,107 @@ mod tests {
         );
         assert_eq!(failure_message(&r, &rest), "Login required");
         assert_eq!(content_length(&r), Some(50));
+    }
+
+    /// Reads one byte per call, like a server trickling its answer.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl AsyncRead for Trickle<'_> {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            if let Some((&b, rest)) = self.0.split_first() {
+                buf.put_slice(&[b]);
+                self.0 = rest;
+            }
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn trickled_heads_parse_and_stay_bounded() {
+        // Found by the http_response fuzz target (slow inputs): a head sent byte by byte was
+        // parsed again after every byte. Long header lines now cost one parse per line.
+        let long = "x".repeat(40_000);
+        let raw =
+            format!("HTTP/1.1 404 Not Found\r\nX-Long: {long}\r\nContent-Length: 2\r\n\r\n{{}}");
+        let started = std::time::Instant::now();
+        let (r, rest) = read_response(&mut Trickle(raw.as_bytes())).await.unwrap();
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("x-long").map(<[u8]>::len), Some(40_000));
+        assert!(
+            rest.is_empty(),
+            "one byte per read: the body is still unread"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Garbage is still refused at once, and an endless line at the size limit.
+        assert_eq!(
+            read_response(&mut Trickle(b"SSH-2.0-OpenSSH_9.6"))
+                .await
+                .unwrap_err()
+                .code,
+            1002
+        );
+        let endless = format!("HTTP/1.1 200 OK\r\nX: {}", "y".repeat(MAX_HEAD_BYTES));
+        let e = read_response(&mut Trickle(endless.as_bytes()))
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("exceeds"), "{}", e.message);
+    }
+
+    #[test]
+    fn build_request_refuses_injection_from_any_source() {
+        // Found by the request_headers fuzz target: build_request trusted its inputs; stored
+        // cookies (LiteCore's cookie store) and an `Options` built in Rust reached the wire
+        // unchecked.
+        let a = addr("ws", "h", 4984);
+        let stored = Attempt {
+            stored_cookies: Some(b"a=1\r\nX-Evil: 1".to_vec()),
+            ..Attempt::default()
+        };
+        let e = build_request(&a, &Options::default(), "k", &stored).unwrap_err();
+        assert!(e.message.contains("Cookie header"), "{}", e.message);
+        for headers in [
+            vec![("X-A".to_string(), "v\r\nX-Evil: 1".to_string())],
+            vec![("X-A".to_string(), "v\0".to_string())],
+            vec![("X A".to_string(), "v".to_string())],
+            vec![("X-A\r\nX-Evil".to_string(), "v".to_string())],
+            vec![("User-Agent".to_string(), "ua\nX-Evil: 1".to_string())],
+        ] {
+            let o = Options {
+                headers,
+                ..Options::default()
+            };
+            assert!(build_request(&a, &o, "k", &Attempt::default()).is_err());
+        }
+        let o = Options {
+            ws_protocols: vec!["BLIP_3\r\nX-Evil: 1".into()],
+            cookies: Some(Secret(b"b=\n".to_vec())),
+            ..Options::default()
+        };
+        assert!(build_request(&a, &o, "k", &Attempt::default()).is_err());
+        let bad_path = Address {
+            path: "/db HTTP/1.1\r\nX-Evil: 1".into(),
+            ..a.clone()
+        };
+        assert!(build_request(&bad_path, &Options::default(), "k", &Attempt::default()).is_err());
+    }
+
+    #[test]
+    fn empty_json_reason_falls_back_to_the_status_line() {
+        // Found by the http_response fuzz target: `{"error":""}` gave an empty message.
+        let r = Response {
+            status: 401,
+            reason: "Unauthorized".into(),
+            headers: vec![("Content-Type".into(), b"application/json".to_vec())],
+        };
+        assert_eq!(failure_message(&r, br#"{"error":""}"#), "Unauthorized");
+        assert_eq!(
+            failure_message(&r, br#"{"reason":" ","error":"Bad"}"#),
+            "Bad"
+        );
     }
 
     #[tokio::test]

@@ -241,7 +241,14 @@ impl Options {
                 }
                 "headers" => o.headers = parse_headers(v)?,
                 "WS-Protocols" => {
-                    o.ws_protocols = string(key, v)?
+                    let protocols = string(key, v)?;
+                    if has_line_break(protocols.as_bytes()) {
+                        return Err(err(
+                            key,
+                            "contains a line break or NUL (header injection refused)",
+                        ));
+                    }
+                    o.ws_protocols = protocols
                         .split(',')
                         .map(str::trim)
                         .filter(|p| !p.is_empty())
@@ -635,6 +642,16 @@ mod tests {
             },
             "WS-Protocols",
             "must be a string",
+        );
+        // Found by the options fuzz target: WS-Protocols went into Sec-WebSocket-Protocol
+        // unchecked.
+        expect_err(
+            |e| {
+                e.write_key(b"WS-Protocols");
+                e.write_string(b"BLIP_3+CBMobile_4\r\nX-Evil: 1")
+            },
+            "WS-Protocols",
+            "contains a line break or NUL",
         );
         expect_err(
             |e| {
