@@ -83,7 +83,11 @@ done
 
 printf '\n== fuzz summary (%s s per target)\n' "$secs"
 printf '%s\n' "${summary[@]}"
+n_failed=$(printf '%s\n' "${summary[@]}" | grep -c ' FAILED ' || true)
+n_passed=$(( ${#summary[@]} - n_failed ))
 if [ "$failed" = 1 ]; then
     echo "fuzzing found a failure: see the log above and fuzz/artifacts/"
+    echo "fuzz: $n_passed passed, $n_failed failed"
     exit 1
 fi
+echo "fuzz: $n_passed passed, 0 failed"
