@@ -345,6 +345,9 @@ async fn establish(
     let mut hold_credentials = challenge_auth;
     let mut target = address.clone();
     let mut redirects = 0;
+    // Server certificates the app already accepted (gotPeerCertificate): a challenge retry or a
+    // redirect to the same server asks again only for a certificate it has not seen.
+    let mut accepted_certs: Vec<Vec<u8>> = Vec::new();
     loop {
         let attempt = handshake::Attempt {
             same_origin: target.same_origin(address),
@@ -353,7 +356,7 @@ async fn establish(
         };
         let request = handshake::build_request(&target, options, &generate_key(), &attempt)?;
         let (mut stream, response, mut rest) =
-            exchange(id, host, &target, options, &request).await?;
+            exchange(id, host, &mut accepted_certs, &target, options, &request).await?;
         for (name, value) in &response.headers {
             if name.eq_ignore_ascii_case("set-cookie") {
                 host.store_cookie(value, &target, options.accept_parent_domain_cookies);
@@ -438,6 +441,7 @@ async fn establish(
 async fn exchange(
     id: u64,
     host: &mut dyn LiteCoreSocket,
+    accepted_certs: &mut Vec<Vec<u8>>,
     target: &Address,
     options: &Options,
     request: &handshake::UpgradeRequest,
@@ -469,13 +473,14 @@ async fn exchange(
                 session.negotiated_cipher_suite().map(|c| c.suite())
             );
             let leaf = session.peer_certificates().and_then(|c| c.first());
-            if let Some(leaf) = leaf {
+            if let Some(leaf) = leaf.filter(|l| !accepted_certs.iter().any(|a| a == l.as_ref())) {
                 if !host.peer_certificate(leaf.as_ref(), &target.host) {
                     return Err(TransportError::network(
                         NetworkCode::TlsCertUntrusted,
                         format!("the app refused the certificate of {}", target.host),
                     ));
                 }
+                accepted_certs.push(leaf.as_ref().to_vec());
             }
             proxy::Stream::Tls(Box::new(tls))
         }

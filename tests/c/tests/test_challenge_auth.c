@@ -1,11 +1,18 @@
 /* auth.challengeAuth: no credentials on the first request; a 401 whose Www-Authenticate asks for
  * Basic is answered once with them, on a new connection (LiteCore's built-in does the same). A
  * second 401 ends the attempt (never a loop); a 401 without a Basic challenge is final at once.
- * LiteCore sees exactly one gotHTTPResponse: the answer that ended the attempts. Over ws and wss.
+ * LiteCore sees exactly one gotHTTPResponse: the answer that ended the attempts, and over wss one
+ * gotPeerCertificate (both connections present the same certificate). Over ws and wss.
  * argv: python3 path/to/peers.py */
 #include "sg_admin.h"
 
 static uint16_t g_admin;
+
+/* Over wss both connections present the same certificate: the app is asked once. */
+static int g_want_peer_cert_calls;
+static void peer_cert_asked_once(C4Socket *s) {
+    CHECK_EQ_INT(fake_socket_state(s).peer_cert_calls, g_want_peer_cert_calls);
+}
 
 static Outcome challenge(const char *scheme, const char *host, uint16_t port, const void *ca, size_t ca_size,
                          const char *password) {
@@ -13,7 +20,8 @@ static Outcome challenge(const char *scheme, const char *host, uint16_t port, co
     const FlEntry opts[] = {FL_S("WS-Protocols", PEER_TEST_PROTOCOL), FL_DICT_OF("auth", auth),
                             FL_D("rootCerts", ca, ca_size)};
     sg_clear_requests(g_admin);
-    return attempt(scheme, host, port, opts, ca ? 3 : 2);
+    g_want_peer_cert_calls = ca ? 1 : 0;
+    return attempt_ex(scheme, host, port, "/db/_blipsync", opts, ca ? 3 : 2, NULL, peer_cert_asked_once);
 }
 
 static void run(const char *scheme, const char *host, uint16_t port, const void *ca, size_t ca_size) {
