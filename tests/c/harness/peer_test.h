@@ -52,6 +52,16 @@ static inline C4Socket *peer_test_open(uint16_t port) { return peer_test_open_wi
 /* Sends a stand-in command ("!cmd ...") as one message. */
 static inline void peer_test_command(C4Socket *s, const char *cmd) { fake_socket_write(s, cmd, strlen(cmd)); }
 
+/* Tells the stand-in to stop reading (`!cmd freeze ack`) and waits for its "!ok frozen": from then
+ * on nothing this socket sends is read, and no Close is answered. */
+static inline void peer_test_freeze(C4Socket *s) {
+    peer_test_command(s, "!cmd freeze ack");
+    size_t size = 0;
+    char *ack = (char *)fake_socket_next_message(s, 5000, &size);
+    CHECK(ack != NULL && size == 10 && memcmp(ack, "!ok frozen", 10) == 0);
+    free(ack);
+}
+
 /* Waits for closed, checks the contract, drops LiteCore's reference and returns the record. */
 static inline FakeSocketState peer_test_finish(C4Socket *s, int timeout_ms) {
     CHECK(fake_wait_closed(s, timeout_ms));

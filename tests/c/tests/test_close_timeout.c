@@ -19,11 +19,7 @@ int main(int argc, char **argv) {
     peer_test_init();
 
     C4Socket *s = peer_test_open(port);
-    peer_test_command(s, "!cmd freeze ack");
-    size_t size = 0;
-    char *ack = (char *)fake_socket_next_message(s, 5000, &size);
-    CHECK(ack != NULL && size == 10 && memcmp(ack, "!ok frozen", 10) == 0);
-    free(ack);
+    peer_test_freeze(s);
     double t0 = now_s();
     fake_socket_request_close(s, 1000, "stopping");
     fake_socket_write(s, "late", 4);

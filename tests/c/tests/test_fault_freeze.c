@@ -27,11 +27,7 @@ int main(int argc, char **argv) {
     peer_test_init();
 
     C4Socket *s = peer_test_open(port);
-    peer_test_command(s, "!cmd freeze ack");
-    size_t size = 0;
-    char *ack = (char *)fake_socket_next_message(s, 5000, &size);
-    CHECK(ack != NULL && size == 10 && memcmp(ack, "!ok frozen", 10) == 0);
-    free(ack);
+    peer_test_freeze(s);
 
     /* LiteCore's writer: 16 KiB messages while less than 64 KiB is unacknowledged. Stop when
      * completedWrite has not moved for 1 s (bounded: at most 256 MiB). */
