@@ -7,6 +7,10 @@
 //! [`log`] routes log lines; [`check`] is the `litecore-ws check` diagnostics command (the
 //! `litecore-ws` binary), built from the same pieces.
 
+// `unsafe` is refused everywhere but the C boundary (`ffi` allows it, each block with a SAFETY
+// line).
+#![deny(unsafe_code)]
+
 pub mod check;
 pub mod connection;
 pub mod error;

@@ -1,16 +1,21 @@
 //! An open WebSocket: messages both ways, flow control, heartbeat and the close handshake.
 //!
-//! Runs inside the socket's actor. Writing happens in a helper task that owns the sink, so a
-//! slow peer never blocks reading or LiteCore's commands; it reports each message once the
-//! bytes were flushed to the OS socket, and only then does the actor call `completedWrite`
-//! (LiteCore's 64 KiB send window depends on that).
+//! Runs inside the socket's actor, one task per socket. Writes wait in a queue that the actor's
+//! loop drives next to reading, so a slow peer never blocks reading or LiteCore's commands; a
+//! message counts as written once its bytes were flushed to the OS socket, and only then does
+//! the actor call `completedWrite` (LiteCore's 64 KiB send window depends on that). Keeping the
+//! sink in the same task (rather than a writer task and two channels) saves two thread hand-offs
+//! per message, which is most of the cost of a small message.
 
 use crate::connection::{Command, LiteCoreSocket, WriteBuffer};
 use crate::error::{close_code, NetworkCode, TransportError};
 use crate::lcws_log;
 use crate::log::Level;
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, StreamExt};
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -77,7 +82,7 @@ impl AsRef<[u8]> for Owned {
     }
 }
 
-/// What the writer task is asked to send.
+/// What waits to be written.
 enum Outgoing {
     /// A LiteCore message; `ack` bytes are reported once flushed (0 for control frames).
     Message(Message, usize),
@@ -85,10 +90,48 @@ enum Outgoing {
     Flush,
 }
 
-/// What the writer task reports back.
-enum Written {
-    Flushed(usize),
-    Failed(tungstenite::Error),
+/// Messages waiting for the sink, and the byte count of the one being flushed.
+#[derive(Default)]
+struct WriteQueue {
+    pending: VecDeque<Outgoing>,
+    in_flight: Option<usize>,
+}
+
+impl WriteQueue {
+    fn push(&mut self, item: Outgoing) {
+        self.pending.push_back(item);
+    }
+
+    fn is_idle(&self) -> bool {
+        self.in_flight.is_none() && self.pending.is_empty()
+    }
+
+    /// Moves the queue forward; ready with a message's `ack` once it is flushed. Pending with
+    /// nothing to do (the actor's loop polls again after queueing more).
+    fn poll_flushed<Si>(
+        &mut self,
+        sink: &mut Si,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize, tungstenite::Error>>
+    where
+        Si: Sink<Message, Error = tungstenite::Error> + Unpin,
+    {
+        if self.in_flight.is_none() {
+            if self.pending.is_empty() {
+                return Poll::Pending;
+            }
+            ready!(sink.poll_ready_unpin(cx))?;
+            match self.pending.pop_front() {
+                Some(Outgoing::Message(message, ack)) => {
+                    self.in_flight = Some(ack);
+                    sink.start_send_unpin(message)?;
+                }
+                Some(Outgoing::Flush) | None => self.in_flight = Some(0),
+            }
+        }
+        ready!(sink.poll_flush_unpin(cx))?;
+        Poll::Ready(Ok(self.in_flight.take().unwrap_or(0)))
+    }
 }
 
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
@@ -113,34 +156,25 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sink, mut stream) = ws.split();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outgoing>();
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Written>();
-    let writer = tokio::spawn(async move {
-        while let Some(item) = out_rx.recv().await {
-            let (result, ack) = match item {
-                Outgoing::Message(m, ack) => (sink.send(m).await, ack),
-                Outgoing::Flush => (sink.flush().await, 0),
-            };
-            let report = match result {
-                Ok(()) => Written::Flushed(ack),
-                Err(e) => Written::Failed(e),
-            };
-            if done_tx.send(report).is_err() {
-                break;
-            }
-        }
-        // Dropping the sink (with the stream half gone too) closes TCP.
-    });
+    let mut writes = WriteQueue::default();
 
     let mut phase = Phase::Open;
     let mut peer_status: Option<(i32, String)> = None;
     let mut unacked: usize = 0;
     let pong_wait = pong_timeout(heartbeat);
     let mut awaiting_pong = false;
-    let mut timer = Instant::now() + heartbeat;
+    // The heartbeat: a Ping goes out once nothing was read for `heartbeat`. Reading only moves
+    // `last_heard`; the timer is created once and re-armed when it fires early, because building
+    // a timer per message costs more than the message.
+    let mut last_heard = Instant::now();
+    let heartbeat_timer = sleep_until(last_heard + heartbeat);
+    tokio::pin!(heartbeat_timer);
+    // Armed when a close handshake starts.
     let mut close_deadline: Option<Instant> = None;
+    let close_timer = sleep_until(last_heard + heartbeat);
+    tokio::pin!(close_timer);
     // With `mirror_message_types`: whether each received, not yet echoed message was text.
-    let mut received_types: std::collections::VecDeque<bool> = Default::default();
+    let mut received_types: VecDeque<bool> = Default::default();
 
     let result = loop {
         let paused = unacked >= READ_PAUSE_THRESHOLD;
@@ -162,14 +196,14 @@ where
                         },
                         false => Message::Binary(bytes),
                     };
-                    let _ = out_tx.send(Outgoing::Message(message, len));
+                    writes.push(Outgoing::Message(message, len));
                 }
                 Some(Command::CompletedReceive(n)) => {
                     let was_paused = unacked >= READ_PAUSE_THRESHOLD;
                     unacked = unacked.saturating_sub(n);
                     if was_paused && unacked < READ_PAUSE_THRESHOLD && !awaiting_pong {
                         // Not reading was our choice, not the peer's silence.
-                        timer = Instant::now() + heartbeat;
+                        last_heard = Instant::now();
                     }
                 }
                 Some(Command::RequestClose { status, message }) => match phase {
@@ -177,38 +211,39 @@ where
                         let code = wire_close_code(status);
                         lcws_log!(Level::Info, Some(id), "closing: requestClose({status}) -> Close({code})");
                         let frame = CloseFrame { code: CloseCode::from(code), reason: close_reason(&message).into() };
-                        let _ = out_tx.send(Outgoing::Message(Message::Close(Some(frame)), 0));
+                        writes.push(Outgoing::Message(Message::Close(Some(frame)), 0));
                         phase = Phase::Closing;
-                        close_deadline = Some(Instant::now() + CLOSE_TIMEOUT);
+                        let deadline = Instant::now() + CLOSE_TIMEOUT;
+                        close_deadline = Some(deadline);
+                        close_timer.as_mut().reset(deadline);
                     }
                     Phase::PeerClosed => {
                         // LiteCore's answer to our closeRequested: tungstenite queued the echo.
-                        let _ = out_tx.send(Outgoing::Flush);
+                        writes.push(Outgoing::Flush);
                     }
                     Phase::Closing => {}
                 },
                 Some(Command::Abort(e)) => break Some(e),
                 None => break Some(TransportError::network(NetworkCode::ConnectionAborted, "socket disposed while open")),
             },
-            written = done_rx.recv() => match written {
-                Some(Written::Flushed(n)) => {
+            written = poll_fn(|cx| writes.poll_flushed(&mut sink, cx)), if !writes.is_idle() => match written {
+                Ok(n) => {
                     if n > 0 {
                         host.completed_write(n);
                     }
                 }
-                Some(Written::Failed(e)) => {
+                Err(e) => {
                     if phase != Phase::Open {
                         // The peer may drop TCP right after its Close: that ends a close handshake.
                         if let Some(end) = finished_close(phase, &peer_status) { break end; }
                     }
                     break Some(TransportError::from_websocket(&e, "write"));
                 }
-                None => break Some(TransportError::websocket(close_code::ABNORMAL, "writer stopped")),
             },
             incoming = stream.next(), if !paused || phase != Phase::Open => match incoming {
                 Some(Ok(message)) => {
                     if !awaiting_pong {
-                        timer = Instant::now() + heartbeat;
+                        last_heard = Instant::now();
                     }
                     match message {
                         Message::Binary(data) => {
@@ -221,7 +256,7 @@ where
                         }
                         Message::Pong(_) => {
                             awaiting_pong = false;
-                            timer = Instant::now() + heartbeat;
+                            last_heard = Instant::now();
                         }
                         Message::Ping(_) | Message::Frame(_) => {}
                         Message::Close(frame) => {
@@ -233,7 +268,9 @@ where
                                     lcws_log!(Level::Info, Some(id), "peer sent Close({status}, {reason:?})");
                                     peer_status = Some((status, reason.clone()));
                                     phase = Phase::PeerClosed;
-                                    close_deadline = Some(Instant::now() + CLOSE_TIMEOUT);
+                                    let deadline = Instant::now() + CLOSE_TIMEOUT;
+                                    close_deadline = Some(deadline);
+                                    close_timer.as_mut().reset(deadline);
                                     // LiteCore calls requestClose back from inside this call.
                                     host.close_requested(status, reason.as_bytes());
                                 }
@@ -256,8 +293,14 @@ where
                     // Tell the peer why, when the protocol allows (best effort).
                     if let Some(code) = close_code_for(&err) {
                         let frame = CloseFrame { code: CloseCode::from(code), reason: close_reason(&err.message).into() };
-                        let _ = out_tx.send(Outgoing::Message(Message::Close(Some(frame)), 0));
-                        let _ = tokio::time::timeout(Duration::from_millis(200), done_rx.recv()).await;
+                        writes.push(Outgoing::Message(Message::Close(Some(frame)), 0));
+                        let send_close = poll_fn(|cx| loop {
+                            match writes.poll_flushed(&mut sink, cx) {
+                                Poll::Ready(Ok(_)) if !writes.is_idle() => continue,
+                                other => return other.map(|_| ()),
+                            }
+                        });
+                        let _ = tokio::time::timeout(Duration::from_millis(200), send_close).await;
                     }
                     break Some(err);
                 }
@@ -266,29 +309,30 @@ where
                     break Some(TransportError::websocket(close_code::ABNORMAL, "the connection closed without a Close frame"));
                 }
             },
-            _ = sleep_until(close_deadline.unwrap_or_else(far_future)), if close_deadline.is_some() => {
+            _ = &mut close_timer, if close_deadline.is_some() => {
                 if let Some(end) = finished_close(Phase::PeerClosed, &peer_status).filter(|_| phase == Phase::PeerClosed) {
                     break end; // we echoed; the peer just did not drop TCP
                 }
                 break Some(TransportError::network(NetworkCode::Timeout, format!("the peer did not answer our Close within {CLOSE_TIMEOUT:?}")));
             }
-            _ = sleep_until(timer), if phase == Phase::Open && !paused => {
+            _ = &mut heartbeat_timer, if phase == Phase::Open && !paused => {
+                let now = Instant::now();
+                if !awaiting_pong && last_heard + heartbeat > now {
+                    // Something was read since the timer was armed.
+                    heartbeat_timer.as_mut().reset(last_heard + heartbeat);
+                    continue;
+                }
                 if awaiting_pong {
                     break Some(TransportError::network(NetworkCode::Timeout, format!("no Pong within {pong_wait:?} of our Ping (heartbeat {heartbeat:?})")));
                 }
                 lcws_log!(Level::Verbose, Some(id), "idle for {heartbeat:?}: sending Ping");
-                let _ = out_tx.send(Outgoing::Message(Message::Ping(Bytes::new()), 0));
+                writes.push(Outgoing::Message(Message::Ping(Bytes::new()), 0));
                 awaiting_pong = true;
-                timer = Instant::now() + pong_wait;
+                heartbeat_timer.as_mut().reset(now + pong_wait);
             }
         }
     };
-    writer.abort();
     result
-}
-
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86400 * 365)
 }
 
 /// The outcome of a close handshake that ended (TCP closed after the Close exchange).
@@ -356,6 +400,147 @@ mod tests {
         );
         assert_eq!(pong_timeout(Duration::from_secs(3)), Duration::from_secs(2));
         assert_eq!(pong_timeout(Duration::from_secs(1)), Duration::from_secs(1));
+    }
+
+    /// What the session under test told LiteCore.
+    #[derive(Default)]
+    struct Calls {
+        received: Vec<Vec<u8>>,
+        completed_write: usize,
+        close_requested: Vec<i32>,
+    }
+
+    struct RecordingHost(std::sync::Arc<std::sync::Mutex<Calls>>);
+
+    impl LiteCoreSocket for RecordingHost {
+        fn got_http_response(&mut self, _: i32, _: &[u8]) {}
+        fn opened(&mut self) {}
+        fn close_requested(&mut self, status: i32, _: &[u8]) {
+            self.0.lock().unwrap().close_requested.push(status);
+        }
+        fn completed_write(&mut self, n: usize) {
+            self.0.lock().unwrap().completed_write += n;
+        }
+        fn received(&mut self, data: &[u8]) {
+            self.0.lock().unwrap().received.push(data.to_vec());
+        }
+        fn closed(self: Box<Self>, _: Option<&TransportError>) {}
+    }
+
+    impl WriteBuffer for Vec<u8> {}
+
+    type Server = WebSocketStream<tokio::io::DuplexStream>;
+
+    /// A session on one end of an in-memory pipe, a tungstenite server on the other.
+    async fn start(
+        heartbeat: Duration,
+    ) -> (
+        tokio::task::JoinHandle<Option<TransportError>>,
+        mpsc::UnboundedSender<Command>,
+        std::sync::Arc<std::sync::Mutex<Calls>>,
+        Server,
+    ) {
+        use tokio_tungstenite::tungstenite::protocol::Role;
+        let (client_io, server_io) = tokio::io::duplex(256 * 1024);
+        let client =
+            WebSocketStream::from_raw_socket(client_io, Role::Client, Some(websocket_config()))
+                .await;
+        let server = WebSocketStream::from_raw_socket(server_io, Role::Server, None).await;
+        let calls = std::sync::Arc::new(std::sync::Mutex::new(Calls::default()));
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let host_calls = calls.clone();
+        let task = tokio::spawn(async move {
+            let mut host = RecordingHost(host_calls);
+            run(7, &mut host, client, &mut rx, heartbeat, false).await
+        });
+        (task, tx, calls, server)
+    }
+
+    /// Reads what the server gets within `wait` (virtual time), counting Pings.
+    async fn server_reads(server: &mut Server, wait: Duration) -> (Vec<Message>, usize) {
+        let mut got = Vec::new();
+        let mut pings = 0;
+        let _ = tokio::time::timeout(wait, async {
+            while let Some(Ok(m)) = server.next().await {
+                if m.is_ping() {
+                    pings += 1;
+                } else {
+                    got.push(m);
+                }
+            }
+        })
+        .await;
+        (got, pings)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reading_postpones_the_ping_and_silence_brings_it() {
+        let heartbeat = Duration::from_secs(2);
+        let (task, tx, calls, mut server) = start(heartbeat).await;
+        // A message every 500 ms for 6 s: three heartbeats long, yet never idle.
+        for i in 0..12u8 {
+            server.send(Message::binary(vec![i; 10])).await.unwrap();
+            let (_, pings) = server_reads(&mut server, Duration::from_millis(500)).await;
+            assert_eq!(pings, 0, "Ping while the peer was talking (message {i})");
+        }
+        assert_eq!(calls.lock().unwrap().received.len(), 12);
+        // Silence: the Ping comes one heartbeat after the last message, not before.
+        let (_, pings) = server_reads(&mut server, Duration::from_millis(1400)).await;
+        assert_eq!(pings, 0, "Ping before a heartbeat of silence");
+        let (_, pings) = server_reads(&mut server, Duration::from_millis(200)).await;
+        assert_eq!(pings, 1, "no Ping after a heartbeat of silence");
+        // Our server answered with a Pong (tungstenite does it while reading), so no timeout;
+        // a clean close ends the session.
+        tx.send(Command::RequestClose {
+            status: 1000,
+            message: "bye".into(),
+        })
+        .unwrap();
+        let (got, _) = server_reads(&mut server, Duration::from_secs(1)).await;
+        assert!(matches!(got.last(), Some(Message::Close(_))), "{got:?}");
+        drop(server);
+        assert!(task.await.unwrap().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unanswered_ping_times_out() {
+        let heartbeat = Duration::from_secs(3);
+        let (task, _tx, _calls, server) = start(heartbeat).await;
+        // The server never reads, so it never answers the Ping.
+        let started = Instant::now();
+        let err = task.await.unwrap().expect("a timeout");
+        assert_eq!(err.code, NetworkCode::Timeout as i32, "{err:?}");
+        // Ping after 3 s, Pong deadline 2 s later.
+        assert_eq!(started.elapsed().as_secs(), 5);
+        drop(server);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writes_reach_the_peer_in_order_and_are_acknowledged() {
+        let (task, tx, calls, mut server) = start(Duration::from_secs(300)).await;
+        let mut sent = 0;
+        for i in 0..200usize {
+            let body = vec![(i % 251) as u8; 1 + i * 97];
+            sent += body.len();
+            tx.send(Command::Write(Box::new(body))).unwrap();
+        }
+        for i in 0..200usize {
+            let m = server.next().await.unwrap().unwrap();
+            assert_eq!(
+                m.into_data().as_ref(),
+                vec![(i % 251) as u8; 1 + i * 97].as_slice()
+            );
+        }
+        tx.send(Command::RequestClose {
+            status: 1000,
+            message: String::new(),
+        })
+        .unwrap();
+        let (got, _) = server_reads(&mut server, Duration::from_secs(1)).await;
+        assert!(matches!(got.last(), Some(Message::Close(_))));
+        drop(server);
+        assert!(task.await.unwrap().is_none());
+        assert_eq!(calls.lock().unwrap().completed_write, sent);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - Slices litecore-ws passes to the host are valid only during that call.
 //! - The socket is retained in `open` and released after the one `closed` has returned.
 
+#![allow(unsafe_code)]
+
 pub mod exports;
 pub mod host;
 pub mod os;
