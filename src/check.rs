@@ -13,7 +13,7 @@
 //! summary that names credentials without their values.
 
 use crate::connection::{Address, Transport, CONNECT_TIMEOUT};
-use crate::error::{close_code, Domain, NetworkCode, TransportError};
+use crate::error::{Domain, NetworkCode, TransportError};
 use crate::handshake::{self, Attempt, Response, UpgradeRequest};
 use crate::options::{is_token, Auth, AuthType, Options, Proxy, ProxyType, Secret};
 use crate::{proxy, tcp};
@@ -1009,18 +1009,8 @@ pub async fn run(config: &Config, report: &mut Report) {
         // Read the (small) error body for its `reason`, as the library does.
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         handshake::read_error_body(&mut stream, &response, &mut rest, left).await;
-        let message = handshake::failure_message(&response, &rest);
-        report.failure_message = Some(message.clone());
-        let status = response.status;
-        let error = if (200..300).contains(&status) {
-            TransportError::websocket(
-                close_code::PROTOCOL_ERROR,
-                format!("HTTP {status} instead of a WebSocket upgrade"),
-            )
-        } else {
-            TransportError::websocket(status as i32, message)
-        };
-        return report.fail(Step::Response, error);
+        report.failure_message = Some(handshake::failure_message(&response, &rest));
+        return report.fail(Step::Response, handshake::upgrade_refused(&response, &rest));
     }
 
     if let Err(e) = handshake::validate_upgrade(&request, &response) {

@@ -422,15 +422,7 @@ async fn establish(
                 )
                 .await;
                 host.got_http_response(status as i32, &response.headers_fleece());
-                let message = handshake::failure_message(&response, &rest);
-                return Err(if (200..300).contains(&status) {
-                    TransportError::websocket(
-                        close_code::PROTOCOL_ERROR,
-                        format!("HTTP {status} instead of a WebSocket upgrade"),
-                    )
-                } else {
-                    TransportError::websocket(status as i32, message)
-                });
+                return Err(handshake::upgrade_refused(&response, &rest));
             }
         }
     }
@@ -552,6 +544,17 @@ pub fn abort_all(error: &TransportError, grace: Duration) -> usize {
             .wait_timeout(guard, deadline - now)
             .unwrap_or_else(|p| p.into_inner())
             .0;
+    }
+}
+
+/// An SG replication address for unit tests: `scheme://host:port/db/_blipsync`.
+#[cfg(test)]
+pub(crate) fn test_address(scheme: &str, host: &str, port: u16) -> Address {
+    Address {
+        scheme: scheme.into(),
+        host: host.into(),
+        port,
+        path: "/db/_blipsync".into(),
     }
 }
 

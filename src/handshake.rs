@@ -637,6 +637,21 @@ pub fn content_length(response: &Response) -> Option<usize> {
     response.header_str("content-length")?.trim().parse().ok()
 }
 
+/// The error `closed` reports for an answer other than 101 (and not followed: redirects and a
+/// challenge retry are handled before): a 2xx is a peer that does not speak WebSocket (1002);
+/// any other status goes to LiteCore as is, in the WebSocket domain, with the body's message.
+pub fn upgrade_refused(response: &Response, body: &[u8]) -> TransportError {
+    let status = response.status;
+    if (200..300).contains(&status) {
+        TransportError::websocket(
+            crate::error::close_code::PROTOCOL_ERROR,
+            format!("HTTP {status} instead of a WebSocket upgrade"),
+        )
+    } else {
+        TransportError::websocket(i32::from(status), failure_message(response, body))
+    }
+}
+
 /// The message for an HTTP failure: the JSON body's `reason` (or `error`) for
 /// `application/json`, the trimmed text for `text/plain`, else the status line's reason.
 pub fn failure_message(response: &Response, body: &[u8]) -> String {
@@ -696,14 +711,7 @@ mod tests {
     use super::*;
     use crate::options::{Auth, Secret};
 
-    fn addr(scheme: &str, host: &str, port: u16) -> Address {
-        Address {
-            scheme: scheme.into(),
-            host: host.into(),
-            port,
-            path: "/db/_blipsync".into(),
-        }
-    }
+    use crate::connection::test_address as addr;
 
     fn auth(kind: AuthType) -> Auth {
         Auth {
@@ -1212,5 +1220,23 @@ mod tests {
         );
         let none = response(503, &[]);
         assert_eq!(failure_message(&none, b""), "R");
+    }
+
+    #[test]
+    fn refused_upgrades() {
+        let json = response(401, &[("Content-Type", "application/json")]);
+        let e = upgrade_refused(
+            &json,
+            br#"{"error":"Unauthorized","reason":"Login required"}"#,
+        );
+        assert_eq!((e.domain, e.code), (crate::error::Domain::WebSocket, 401));
+        assert_eq!(e.message, "Login required");
+        // A 200 is not LiteCore's HTTP-status business: the peer is not a WebSocket server.
+        let ok = upgrade_refused(&response(200, &[]), b"<html>");
+        assert_eq!(
+            (ok.domain, ok.code),
+            (crate::error::Domain::WebSocket, 1002)
+        );
+        assert!(ok.message.contains("HTTP 200"), "{}", ok.message);
     }
 }

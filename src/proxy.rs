@@ -616,14 +616,7 @@ mod tests {
     use std::collections::HashMap;
     use std::ffi::OsString;
 
-    fn addr(scheme: &str, host: &str, port: u16) -> Address {
-        Address {
-            scheme: scheme.into(),
-            host: host.into(),
-            port,
-            path: "/db/_blipsync".into(),
-        }
-    }
+    use crate::connection::test_address as addr;
 
     fn proxy(user: Option<&str>, pass: Option<&str>) -> ProxyServer {
         ProxyServer {

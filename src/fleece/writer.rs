@@ -229,6 +229,44 @@ impl Encoder {
         self.end_collection();
     }
 
+    /// Writes a decoded value (and everything inside it), e.g. to re-encode what [`decode`]
+    /// accepted. Returns false, writing nothing usable, for what Fleece cannot hold as written
+    /// data: `undefined` and NaN.
+    ///
+    /// [`decode`]: super::decode
+    pub fn write_value(&mut self, value: &super::Value<'_>) -> bool {
+        use super::Value;
+        match value {
+            Value::Null => self.write_null(),
+            Value::Undefined => return false,
+            Value::Bool(b) => self.write_bool(*b),
+            Value::Int(i) => self.write_int(*i),
+            Value::UInt(u) => self.write_uint(*u),
+            Value::Float(f) if f.is_nan() => return false,
+            Value::Float(f) => self.write_double(*f),
+            Value::String(s) => self.write_string(s),
+            Value::Data(d) => self.write_data(d),
+            Value::Array(items) => {
+                self.begin_array();
+                if !items.iter().all(|item| self.write_value(item)) {
+                    return false;
+                }
+                self.end_array();
+            }
+            Value::Dict(pairs) => {
+                self.begin_dict();
+                for (key, item) in pairs {
+                    self.write_key(key);
+                    if !self.write_value(item) {
+                        return false;
+                    }
+                }
+                self.end_dict();
+            }
+        }
+        true
+    }
+
     /// Ends encoding and returns the document: the root value itself when it
     /// fits in 2 bytes, otherwise everything written followed by a trailer
     /// pointing at the root (section 7).
