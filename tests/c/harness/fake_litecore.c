@@ -677,6 +677,12 @@ int fake_wait_opened(C4Socket *s, int timeout_ms) {
 
 static int written_at_least(C4Socket *s, size_t bytes) { return s->st.bytes_written_acked >= bytes; }
 
+double fake_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int fake_wait_written(C4Socket *s, size_t bytes, int timeout_ms) {
     return wait_until(check(s, __func__), timeout_ms, written_at_least, bytes);
 }

@@ -136,6 +136,9 @@ void *fake_socket_next_message(C4Socket *s, int timeout_ms, size_t *size);
 void fake_socket_keep_messages(C4Socket *s, bool keep);
 /* Waits until opened was called (1), or closed / the timeout (0). */
 int fake_wait_opened(C4Socket *s, int timeout_ms);
+/* Seconds on the monotonic clock, for measuring how long something took. */
+double fake_now_s(void);
+
 /* Waits until at least `bytes` were acknowledged by completedWrite (1) or the timeout (0). */
 int fake_wait_written(C4Socket *s, size_t bytes, int timeout_ms);
 

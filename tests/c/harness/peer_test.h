@@ -22,12 +22,24 @@ static inline void peer_test_start_sg(FakePeer *sg, char **argv_in, const char *
     CHECK(fake_peer_start(sg, argv, 20000));
 }
 
+/* The start of most tests, run as `test python3 sg_standin.py`: starts the stand-in with --guest
+ * (no authentication), installs the fake LiteCore and returns the stand-in's public port. */
+static inline uint16_t peer_test_start_guest(FakePeer *sg, int argc, char **argv) {
+    CHECK(argc == 3);
+    peer_test_start_sg(sg, argv + 1, "--guest", NULL);
+    uint16_t port = (uint16_t)fake_peer_int(sg, "public");
+    CHECK(port != 0);
+    peer_test_init();
+    return port;
+}
+
 /* The subprotocol LiteCore 3.x/4.x offers; SG refuses an upgrade without one. */
 #define PEER_TEST_PROTOCOL "BLIP_3+CBMobile_3"
 
-/* Opens ws://127.0.0.1:port/db/_blipsync with {"WS-Protocols": ...} plus `extra` options (at
- * most 8) and waits for opened. */
-static inline C4Socket *peer_test_open_with(uint16_t port, const FlEntry *extra, size_t n_extra) {
+/* Opens scheme://host:port/db/_blipsync with {"WS-Protocols": ...} plus `extra` options (at most
+ * 8), without waiting for the outcome. */
+static inline C4Socket *peer_test_open_nowait(const char *scheme, const char *host, uint16_t port,
+                                              const FlEntry *extra, size_t n_extra) {
     FlEntry entries[9];
     FlEntry proto = FL_S("WS-Protocols", PEER_TEST_PROTOCOL);
     entries[0] = proto;
@@ -36,8 +48,14 @@ static inline C4Socket *peer_test_open_with(uint16_t port, const FlEntry *extra,
     size_t size = 0;
     unsigned char *opts = fl_encode(entries, 1 + n_extra, &size);
     C4Socket *s = fake_socket_new();
-    fake_socket_open(s, "ws", "127.0.0.1", port, "/db/_blipsync", opts, size);
+    fake_socket_open(s, scheme, host, port, "/db/_blipsync", opts, size);
     free(opts);
+    return s;
+}
+
+/* The same for ws://127.0.0.1:port, waiting for opened (exits the test if it does not come). */
+static inline C4Socket *peer_test_open_with(uint16_t port, const FlEntry *extra, size_t n_extra) {
+    C4Socket *s = peer_test_open_nowait("ws", "127.0.0.1", port, extra, n_extra);
     if (!fake_wait_opened(s, 10000)) {
         FakeSocketState st = fake_socket_state(s);
         fprintf(stderr, "not opened: HTTP %d, closed {%d, %d}\n", st.http_status, st.closed_error.domain,

@@ -35,23 +35,6 @@ static inline int fault_sh(const char *fmt, ...) {
     return status;
 }
 
-/* Opens scheme://host:port/db/_blipsync with WS-Protocols plus `extra` (at most 8), without
- * waiting. */
-static inline C4Socket *fault_open(const char *scheme, const char *host, uint16_t port, const FlEntry *extra,
-                                   size_t n_extra) {
-    FlEntry entries[9];
-    FlEntry proto = FL_S("WS-Protocols", PEER_TEST_PROTOCOL);
-    entries[0] = proto;
-    CHECK(n_extra <= 8);
-    for (size_t i = 0; i < n_extra; i++) entries[1 + i] = extra[i];
-    size_t size = 0;
-    unsigned char *opts = fl_encode(entries, 1 + n_extra, &size);
-    C4Socket *s = fake_socket_new();
-    fake_socket_open(s, scheme, host, port, "/db/_blipsync", opts, size);
-    free(opts);
-    return s;
-}
-
 /* Every buffer LiteCore handed to write must be released exactly once. The release may come
  * just after dispose (the socket's writer task drops the last unsent messages when it ends;
  * allowed: §2 of the contract only asks for exactly once, from any thread): wait for it,

@@ -16,31 +16,22 @@ static void block_a(C4Socket *s, size_t size) {
     }
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
     FakePeer sg;
-    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
-    uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
-    peer_test_init();
+    uint16_t port = peer_test_start_guest(&sg, argc, argv);
     C4Socket *a = peer_test_open(port);
     C4Socket *b = peer_test_open(port);
     g_blocker = a;
     fake_set_received_hook(block_a);
 
-    double t0 = now_s();
+    double t0 = fake_now_s();
     fake_socket_write(a, "block me", 8); /* its echo blocks inside received for 2 s */
     while (atomic_load(&g_blocked_calls) == 0) {
-        CHECK(now_s() - t0 < 5.0);
+        CHECK(fake_now_s() - t0 < 5.0);
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
     }
-    double start = now_s();
+    double start = fake_now_s();
     for (int i = 0; i < 50; i++) {
         char msg[32];
         int n = snprintf(msg, sizeof msg, "b-%d", i);
@@ -50,7 +41,7 @@ int main(int argc, char **argv) {
         CHECK(got != NULL && size == (size_t)n && memcmp(got, msg, size) == 0);
         free(got);
     }
-    double b_took = now_s() - start;
+    double b_took = fake_now_s() - start;
     printf("  50 round trips on B took %.3f s while A's callback was blocked\n", b_took);
     CHECK(b_took < 1.5);
     /* A gets its echo once the callback returns, and keeps working. */

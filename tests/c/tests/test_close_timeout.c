@@ -5,27 +5,18 @@
 #include "peer_test.h"
 #include <time.h>
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
     FakePeer sg;
-    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
-    uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
-    peer_test_init();
+    uint16_t port = peer_test_start_guest(&sg, argc, argv);
 
     C4Socket *s = peer_test_open(port);
     peer_test_freeze(s);
-    double t0 = now_s();
+    double t0 = fake_now_s();
     fake_socket_request_close(s, 1000, "stopping");
     fake_socket_write(s, "late", 4);
     fake_socket_request_close(s, 1000, "again");
     FakeSocketState st = peer_test_finish(s, 10000);
-    double took = now_s() - t0;
+    double took = fake_now_s() - t0;
     printf("  closed after %.2f s\n", took);
     CHECK_EQ_INT(st.closed_error.domain, 5);
     CHECK_EQ_INT(st.closed_error.code, 3);

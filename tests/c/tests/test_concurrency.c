@@ -56,11 +56,8 @@ static void *reader(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
     FakePeer sg;
-    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
-    uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
-    peer_test_init();
+    uint16_t port = peer_test_start_guest(&sg, argc, argv);
     Job jobs[SOCKETS];
     pthread_t w[SOCKETS], r[SOCKETS];
     for (int i = 0; i < SOCKETS; i++) {

@@ -7,12 +7,8 @@
 static unsigned char pattern(size_t i, size_t salt) { return (unsigned char)((i * 131 + salt * 7) % 251); }
 
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
     FakePeer sg;
-    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
-    uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
-    CHECK(port != 0);
-    peer_test_init();
+    uint16_t port = peer_test_start_guest(&sg, argc, argv);
 
     C4Socket *s = peer_test_open(port);
     FakeSocketState st = fake_socket_state(s);

@@ -11,7 +11,7 @@
 
 static FakeSocketState run(const char *what, const char *scheme, const char *host, uint16_t port,
                            const FlEntry *extra, size_t n) {
-    C4Socket *s = fault_open(scheme, host, port, extra, n);
+    C4Socket *s = peer_test_open_nowait(scheme, host, port, extra, n);
     printf("%s:", what);
     FakeSocketState st = peer_test_finish(s, 20000);
     CHECK_EQ_INT(st.opened_calls, 0);

@@ -64,7 +64,7 @@ static FakeSocketState race(const char *state, C4Socket *s, int status, int time
 /* Opens and waits until the attempt is in the wanted stage (no way to observe TLS/upgrading
  * from outside: the peer is silent, so a short wait puts it there). */
 static C4Socket *pending(const char *scheme, uint16_t port) {
-    C4Socket *s = fault_open(scheme, "127.0.0.1", port, NULL, 0);
+    C4Socket *s = peer_test_open_nowait(scheme, "127.0.0.1", port, NULL, 0);
     fault_sleep_ms(150);
     CHECK_EQ_INT(fake_socket_state(s).closed_calls, 0);
     return s;

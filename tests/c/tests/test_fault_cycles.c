@@ -55,7 +55,7 @@ static long g_created, g_disposed;
 static void cycle_batch(uint16_t port, int first) {
     C4Socket *s[BATCH];
     for (int i = 0; i < BATCH; i++) {
-        s[i] = fault_open("ws", "127.0.0.1", port, NULL, 0);
+        s[i] = peer_test_open_nowait("ws", "127.0.0.1", port, NULL, 0);
         g_created++;
     }
     for (int i = 0; i < BATCH; i++) {

@@ -7,11 +7,8 @@
 #include <signal.h>
 
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
     FakePeer sg;
-    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
-    uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
-    peer_test_init();
+    uint16_t port = peer_test_start_guest(&sg, argc, argv);
 
     C4Socket *s = peer_test_open(port);
     fake_socket_keep_messages(s, false);

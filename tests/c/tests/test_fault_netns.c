@@ -55,7 +55,7 @@ static void mode_shaping(void) {
         ns_sh_ok(cmd);
         rate_bytes_s = 4e6 / 8;
     }
-    C4Socket *s = fault_open("ws", g_addr, g_port, NULL, 0);
+    C4Socket *s = peer_test_open_nowait("ws", g_addr, g_port, NULL, 0);
     CHECK(fake_wait_opened(s, 15000));
     double t0 = fault_now();
     size_t bytes = fault_echo_exact(s, 300, 8000, 30000);
@@ -75,7 +75,7 @@ static void mode_shaping(void) {
 
 static void mode_drop(void) {
     const FlEntry hb[] = {FL_I("heartbeat", 2)};
-    C4Socket *s = fault_open("ws", g_addr, g_port, hb, 1);
+    C4Socket *s = peer_test_open_nowait("ws", g_addr, g_port, hb, 1);
     CHECK(fake_wait_opened(s, 10000));
     fault_echo_exact(s, 5, 1000, 5000);
     char cmd[256];
@@ -93,7 +93,7 @@ static void mode_drop(void) {
 }
 
 static void mode_reset(void) {
-    C4Socket *s = fault_open("ws", g_addr, g_port, NULL, 0);
+    C4Socket *s = peer_test_open_nowait("ws", g_addr, g_port, NULL, 0);
     CHECK(fake_wait_opened(s, 10000));
     fault_echo_exact(s, 5, 1000, 5000);
     char cmd[256];
@@ -107,7 +107,7 @@ static void mode_reset(void) {
 
 static void connect_case(int status, int drop_right_away, int domain, int code) {
     const uint16_t port = 9; /* nothing listens; its SYNs are dropped */
-    C4Socket *s = fault_open("ws", g_addr, port, NULL, 0);
+    C4Socket *s = peer_test_open_nowait("ws", g_addr, port, NULL, 0);
     fault_sleep_ms(300); /* the connect is under way */
     CHECK_EQ_INT(fake_socket_state(s).closed_calls, 0);
     double t0 = fault_now();

@@ -19,11 +19,8 @@ static void one(uint16_t port, int code, int want) {
 }
 
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
     FakePeer sg;
-    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
-    uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
-    peer_test_init();
+    uint16_t port = peer_test_start_guest(&sg, argc, argv);
     const int invalid[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535};
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) one(port, invalid[i], 1002);
     const int legal[] = {1003, 3000, 4999};

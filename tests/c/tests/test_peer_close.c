@@ -5,11 +5,8 @@
 #include "peer_test.h"
 
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
     FakePeer sg;
-    peer_test_start_sg(&sg, argv + 1, "--guest", NULL);
-    uint16_t port = (uint16_t)fake_peer_int(&sg, "public");
-    peer_test_init();
+    uint16_t port = peer_test_start_guest(&sg, argc, argv);
 
     C4Socket *s = peer_test_open(port);
     peer_test_command(s, "!cmd close 4001 try later");
