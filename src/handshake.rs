@@ -417,6 +417,50 @@ impl Response {
     }
 }
 
+/// Decides when a growing response head is worth handing to httparse, which parses the whole
+/// buffer each time: when the new bytes complete a blank line after some content (the end of
+/// a head: `\n\n` or `\n\r\n`), when the buffer has doubled since the last parse (garbage
+/// is reported after the first bytes) and past the size limit. However a peer splits its head
+/// (byte by byte, even), the work stays linear in its size.
+#[derive(Default)]
+struct ParseSchedule {
+    parsed_len: usize,
+    searched: usize,
+    /// Where the first byte that is not CR or LF is, once seen.
+    content: Option<usize>,
+}
+
+impl ParseSchedule {
+    /// Called after each read with the whole buffer; true when it should be parsed now.
+    fn due(&mut self, buf: &[u8]) -> bool {
+        let from = self.searched;
+        self.searched = buf.len();
+        if self.content.is_none() {
+            self.content = buf[from..]
+                .iter()
+                .position(|&b| b != b'\r' && b != b'\n')
+                .map(|p| from + p);
+        }
+        let ends = self.content.is_some_and(|content| {
+            let start = from.saturating_sub(2).max(content);
+            buf[start..]
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .any(|(i, _)| {
+                    let after = &buf[start + i + 1..];
+                    after.starts_with(b"\n") || after.starts_with(b"\r\n")
+                })
+        });
+        if ends || buf.len() >= 2 * self.parsed_len || buf.len() > MAX_HEAD_BYTES {
+            self.parsed_len = buf.len();
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Reads a response head; returns it with the bytes read past it (the start of the body or of
 /// the first WebSocket frames).
 pub async fn read_response<S: AsyncRead + Unpin>(
@@ -424,6 +468,7 @@ pub async fn read_response<S: AsyncRead + Unpin>(
 ) -> Result<(Response, Vec<u8>), TransportError> {
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
+    let mut schedule = ParseSchedule::default();
     loop {
         let n = stream.read(&mut chunk).await.map_err(|e| {
             TransportError::from_io(
@@ -439,15 +484,7 @@ pub async fn read_response<S: AsyncRead + Unpin>(
             ));
         }
         buf.extend_from_slice(&chunk[..n]);
-        // A head ends with a line feed: past the first KiB (where garbage is still reported at
-        // once), parse again only when one arrived. Re-parsing the whole buffer on every read of
-        // a head trickled byte by byte would be quadratic (64 KiB → 2 GiB scanned).
-        if buf.len() > 1024 && !chunk[..n].contains(&b'\n') {
-            if buf.len() > MAX_HEAD_BYTES {
-                return Err(protocol_error(format!(
-                    "the HTTP response head exceeds {MAX_HEAD_BYTES} bytes"
-                )));
-            }
+        if !schedule.due(&buf) {
             continue;
         }
         let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -1050,6 +1087,72 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.message.contains("exceeds"), "{}", e.message);
+    }
+
+    /// How many times `ParseSchedule` asks for a parse when `head` arrives `step` bytes a read.
+    fn parses(head: &[u8], step: usize) -> usize {
+        let mut schedule = ParseSchedule::default();
+        (step..=head.len() + step - 1)
+            .step_by(step)
+            .filter(|&end| schedule.due(&head[..end.min(head.len())]))
+            .count()
+    }
+
+    #[test]
+    fn parse_schedule_stays_linear_for_any_split() {
+        let answer = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+        // Byte by byte: the doublings (1, 2, 4, ... 64) and the blank line at the end.
+        assert_eq!(parses(answer, 1), 8);
+        assert_eq!(parses(answer, answer.len()), 1);
+        // A head of 50 short header lines, trickled: a line end alone is not a reason to parse.
+        let many: Vec<u8> = [
+            &b"HTTP/1.1 404 Not Found\r\n"[..],
+            &b"X-A: b\r\n".repeat(50),
+            b"\r\n",
+        ]
+        .concat();
+        assert!(parses(&many, 1) <= 11, "{}", parses(&many, 1));
+        // Blank lines alone (or before the status line) never end a head: 64 KiB of CRLF costs
+        // one parse per doubling, not one per line.
+        let blank = b"\r\n".repeat(MAX_HEAD_BYTES / 2);
+        assert!(parses(&blank, 1) <= 18, "{}", parses(&blank, 1));
+        // Past the limit every read is a parse (which then fails the head at once).
+        let mut schedule = ParseSchedule::default();
+        let long = vec![b'x'; MAX_HEAD_BYTES + 2];
+        schedule.due(&long[..MAX_HEAD_BYTES]);
+        assert!(schedule.due(&long[..MAX_HEAD_BYTES + 1]));
+    }
+
+    #[tokio::test]
+    async fn heads_split_anywhere_parse_the_same() {
+        let raw = b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"SG\"\r\nContent-Type: application/json\r\nContent-Length: 38\r\n\r\n{\"error\":\"x\",\"reason\":\"Login required\"}";
+        for step in [1, 2, 3, 7, 16, 64, 4096] {
+            let mut reader = Chunks { data: raw, step };
+            let (r, rest) = read_response(&mut reader).await.unwrap();
+            assert_eq!((r.status, r.headers.len()), (401, 3), "step {step}");
+            let mut body = rest;
+            body.extend_from_slice(reader.data);
+            assert_eq!(failure_message(&r, &body), "Login required", "step {step}");
+        }
+    }
+
+    /// Reads `step` bytes per call.
+    struct Chunks<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl AsyncRead for Chunks<'_> {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let n = self.step.min(self.data.len()).min(buf.remaining());
+            buf.put_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            std::task::Poll::Ready(Ok(()))
+        }
     }
 
     #[test]
