@@ -6,9 +6,11 @@
  *   test_fault_netns PYTHON NETNS_PEER SG_STANDIN MODE
  *
  *   shaping  netem delay/loss/reorder/rate on both ends of the veth when the kernel has
- *            sch_netem, else a tbf bandwidth limit plus 2 % random packet loss (iptables
- *            statistic) both ways: 300 messages echoed in order and byte-exact, never more than
- *            LiteCore's 64 KiB send window outstanding; then a clean close.
+ *            sch_netem, else an htb rate limit whose random slow lane reorders 5 % of the
+ *            stand-in's packets (checked: our TCP's out-of-order counter grows) plus 2 % random
+ *            packet loss (iptables statistic) both ways: 300 messages echoed in order and
+ *            byte-exact, never more than LiteCore's 64 KiB send window outstanding; then a
+ *            clean close.
  *   drop     iptables DROP of everything to and from the stand-in while open (a half-open
  *            connection): the heartbeat (2 s) ends it with {Network, 3 Timeout}.
  *   reset    iptables REJECT --reject-with tcp-reset, then a write: {WebSocket, 1006}.
@@ -27,24 +29,58 @@ static void ns_sh_ok(const char *what) {
     CHECK_EQ_INT(fault_sh("ip netns exec %s %s", g_ns, what), 0);
 }
 
+/* TcpExt TCPOFOQueue of this process's network namespace: segments that arrived out of order and
+ * waited in the receiver's out-of-order queue. -1 if unreadable. */
+static long tcp_ofo_queue(void) {
+    FILE *f = fopen("/proc/net/netstat", "r");
+    if (!f) return -1;
+    char names[8192], values[8192];
+    long result = -1;
+    while (result < 0 && fgets(names, sizeof names, f) && fgets(values, sizeof values, f)) {
+        if (strncmp(names, "TcpExt:", 7) != 0) continue;
+        char *save_n = NULL, *save_v = NULL;
+        char *n = strtok_r(names, " \n", &save_n), *v = strtok_r(values, " \n", &save_v);
+        while (n && v) {
+            if (strcmp(n, "TCPOFOQueue") == 0) result = atol(v);
+            n = strtok_r(NULL, " \n", &save_n);
+            v = strtok_r(NULL, " \n", &save_v);
+        }
+    }
+    fclose(f);
+    return result;
+}
+
 static void mode_shaping(void) {
-    char if_ns[32], if_host[32], cmd[256];
+    char if_ns[32], if_host[32], cmd[320];
     fake_peer_str(&g_peer, "ns_if", if_ns, sizeof if_ns);
     /* The host end of the veth: lwh<n> for the namespace end lwn<n> (netns_peer.py). */
     snprintf(if_host, sizeof if_host, "lwh%s", if_ns + 3);
-    /* netem (delay, loss, reordering, rate) when the kernel has sch_netem; otherwise a tbf
-     * bandwidth limit plus random packet loss made by iptables (statistic match), which TCP
-     * repairs with retransmissions and out-of-order segments. Both directions. */
+    /* netem (delay, loss, reordering, rate) when the kernel has sch_netem. Otherwise the same
+     * faults from what the kernel has: an htb bandwidth limit with a slow lane that 5 % of the
+     * stand-in's packets take at random (iptables statistic + CLASSIFY), so they arrive after
+     * later ones (reordering, and a queueing delay for those), plus 2 % random loss each way
+     * (iptables statistic DROP), which TCP repairs with retransmissions. */
     const char *netem = "netem delay 20ms 10ms loss 1% reorder 5% 50% rate 8mbit";
     double rate_bytes_s;
+    int with_netem = 0;
     snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root %s 2>/dev/null", if_ns, netem);
     if (fault_sh("ip netns exec %s %s", g_ns, cmd) == 0) {
         snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root %s", if_host, netem);
         CHECK_EQ_INT(fault_sh("%s", cmd), 0);
         rate_bytes_s = 8e6 / 8;
+        with_netem = 1;
     } else {
-        printf("  netem is not available in this kernel: tbf bandwidth limit and iptables packet loss\n");
-        snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root tbf rate 4mbit burst 16kb latency 200ms", if_ns);
+        printf("  no sch_netem in this kernel: htb rate limit with a random slow lane (reordering), iptables loss\n");
+        snprintf(cmd, sizeof cmd, "tc qdisc add dev %s root handle 1: htb default 10", if_ns);
+        ns_sh_ok(cmd);
+        snprintf(cmd, sizeof cmd, "tc class add dev %s parent 1: classid 1:10 htb rate 4mbit ceil 4mbit burst 16k", if_ns);
+        ns_sh_ok(cmd);
+        snprintf(cmd, sizeof cmd, "tc class add dev %s parent 1: classid 1:20 htb rate 1mbit ceil 1mbit burst 2k", if_ns);
+        ns_sh_ok(cmd);
+        snprintf(cmd, sizeof cmd,
+                 "iptables -t mangle -A POSTROUTING -o %s -p tcp --sport %u -m statistic --mode random --probability 0.05 "
+                 "-j CLASSIFY --set-class 1:20",
+                 if_ns, g_port);
         ns_sh_ok(cmd);
         CHECK_EQ_INT(fault_sh("tc qdisc add dev %s root tbf rate 4mbit burst 16kb latency 200ms", if_host), 0);
         snprintf(cmd, sizeof cmd, "iptables -A INPUT -p tcp --dport %u -m statistic --mode random --probability 0.02 -j DROP",
@@ -55,6 +91,7 @@ static void mode_shaping(void) {
         ns_sh_ok(cmd);
         rate_bytes_s = 4e6 / 8;
     }
+    long ofo_before = tcp_ofo_queue();
     C4Socket *s = peer_test_open_nowait("ws", g_addr, g_port, NULL, 0);
     CHECK(fake_wait_opened(s, 15000));
     double t0 = fault_now();
@@ -63,10 +100,20 @@ static void mode_shaping(void) {
     printf("  %zu bytes echoed byte-exact in order over the shaped link in %.2f s\n", bytes, took);
     /* The shaping was in effect: the echo cannot beat the link's rate (with margin). */
     CHECK(took > 0.5 * (double)bytes / rate_bytes_s);
-    /* Packets were really lost and retransmitted (the rule's counter). */
-    if (rate_bytes_s < 1e6) {
-        snprintf(cmd, sizeof cmd, "iptables -L -v -x -n | awk '/statistic/ && $1 > 0 {n++} END {exit n < 1}'");
-        ns_sh_ok(cmd);
+    if (!with_netem) {
+        /* Packets were really lost (the DROP rules' counters) and really took the slow lane
+         * (the CLASSIFY rule's counter). TCPOFOQueue is read in this process's namespace, where
+         * litecore-ws's socket lives. */
+        ns_sh_ok("iptables -L -v -x -n | awk '/statistic/ && $1 > 0 {n++} END {exit n < 1}'");
+        ns_sh_ok("iptables -t mangle -L -v -x -n | awk '/CLASSIFY/ && $1 > 0 {n++} END {exit n < 1}'");
+        long ofo_after = tcp_ofo_queue();
+        printf("  out-of-order segments queued by our TCP: %ld\n", ofo_after - ofo_before);
+        /* That queue also fills after a loss, and its count is small; the proof of reordering is
+         * what the stand-in's TCP (the namespace's counters, fresh with it) detected as such from
+         * our SACKs: TcpExt *Reorder events. */
+        ns_sh_ok("awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1 } "
+                 "else for (i = 1; i <= NF; i++) if (n[i] ~ /Reorder$/) r += $i } "
+                 "END { print \"  reordering detected by the sender: \" r + 0; exit r < 1 }' /proc/net/netstat");
     }
     fake_socket_request_close(s, 1000, "done");
     FakeSocketState st = peer_test_finish(s, 15000);
