@@ -14,13 +14,16 @@ and runs until stdin reaches EOF (or SIGTERM). Per connection:
 | `silent` | accepts and reads forever, never answers (a TLS server that never answers the ClientHello, an HTTP server that never answers the upgrade) until the client goes |
 | `proxy_close` | reads an HTTP `CONNECT` request, answers `200 Connection established`, closes |
 """
-import json
 import os
 import signal
 import socket
 import struct
 import sys
 import threading
+
+sys.dont_write_bytecode = True  # importing peer_util leaves no __pycache__ in tests/peers
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also under python3 -P / -I
+import peer_util  # noqa: E402
 
 
 def read_some(c):
@@ -93,13 +96,8 @@ def main():
         s.listen(64)
         ports[name] = s.getsockname()[1]
         threading.Thread(target=serve, args=(s, handler), daemon=True).start()
-    sys.stdout.write("READY " + json.dumps(ports) + "\n")
-    sys.stdout.flush()
-    try:
-        while sys.stdin.buffer.read(4096):
-            pass
-    except (OSError, KeyboardInterrupt):
-        pass
+    peer_util.print_ready(ports)
+    peer_util.read_stdin_to_eof()
     os._exit(0)
 
 

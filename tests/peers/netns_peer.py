@@ -26,6 +26,10 @@ import signal
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # importing peer_util leaves no __pycache__ in tests/peers
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also under python3 -P / -I
+import peer_util  # noqa: E402
+
 PID = os.getpid()
 NS = f"lcws-fault-{PID}"
 HOST_IF = f"lwh{PID}"
@@ -81,11 +85,6 @@ def on_signal(signum, frame):
     os._exit(0)
 
 
-def ready(obj):
-    sys.stdout.write("READY " + json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
 def main(argv):
     global child, made, HOST_ADDR, NS_ADDR
     if len(argv) < 1:
@@ -96,7 +95,7 @@ def main(argv):
     signal.signal(signal.SIGINT, on_signal)
     r = run("ip", "netns", "add", NS, check=False)
     if r.returncode != 0:
-        ready({"skip": f"ip netns add: {r.stderr.strip() or r.returncode}"})
+        peer_util.print_ready({"skip": f"ip netns add: {r.stderr.strip() or r.returncode}"})
         return 0
     made = True
     try:
@@ -123,13 +122,8 @@ def main(argv):
         return 1
     info = json.loads(line[6:])
     info.update({"addr": NS_ADDR, "host_addr": HOST_ADDR, "ns": NS, "ns_if": NS_IF, "pid": child.pid})
-    ready(info)
-    # Until the test closes our stdin (or dies).
-    try:
-        while sys.stdin.buffer.read(4096):
-            pass
-    except (OSError, KeyboardInterrupt):
-        pass
+    peer_util.print_ready(info)
+    peer_util.read_stdin_to_eof()  # until the test closes our stdin (or dies)
     cleanup()
     return 0
 

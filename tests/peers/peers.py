@@ -24,12 +24,14 @@ import json
 import os
 import select
 import signal
-import stat
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # importing peer_util leaves no __pycache__ in tests/peers
+sys.path.insert(0, HERE)  # run as a script it is there already, but not under python3 -P / -I
+import peer_util  # noqa: E402
 
 
 def read_ready(proc: subprocess.Popen, what: str, timeout: float) -> dict:
@@ -146,14 +148,6 @@ class Peers:
         self.stop()
 
 
-def stdin_is_watchable() -> bool:
-    try:
-        mode = os.fstat(0).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-h" in argv[: argv.index("--") if "--" in argv else len(argv)] or \
@@ -171,32 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         sys.stderr.write(f"peers.py: unknown arguments {unknown} (stand-in args go after --)\n")
         return 2
-    stop = {"flag": False}
-
-    def on_signal(*_):
-        stop["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = peer_util.stop_on_signals()
     peers = Peers(sg_args, tls=tls, quiet=quiet, zoo=zoo)
     try:
-        info = peers.start()
-        sys.stdout.write("READY " + json.dumps(info) + "\n")
-        sys.stdout.flush()
-        watch = stdin_is_watchable()
-        while not stop["flag"]:
-            if not peers.alive():
-                sys.stderr.write("peers.py: a peer exited; stopping\n")
-                return 1
-            if watch:
-                try:
-                    r, _, _ = select.select([0], [], [], 0.5)
-                except InterruptedError:
-                    continue
-                if r and not os.read(0, 65536):
-                    break
-            else:
-                time.sleep(0.2)
+        peer_util.print_ready(peers.start())
+        if not peer_util.run_until_stopped(stop, peers.alive, pause=lambda: time.sleep(0.2)):
+            sys.stderr.write("peers.py: a peer exited; stopping\n")
+            return 1
         return 0
     finally:
         peers.stop()

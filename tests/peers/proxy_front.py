@@ -29,19 +29,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import select
 import shutil
 import signal
 import socket
 import ssl
-import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.dont_write_bytecode = True  # importing peer_util leaves no __pycache__ in tests/peers
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also under python3 -P / -I
+import peer_util  # noqa: E402
 
 ATTEMPTS = 5
 READY_TIMEOUT = 10.0
@@ -50,21 +51,6 @@ READY_TIMEOUT = 10.0
 def log(msg: str) -> None:
     sys.stderr.write(f"proxy_front: {msg}\n")
     sys.stderr.flush()
-
-
-def _die_with_parent() -> None:
-    """In the child: SIGTERM when this launcher dies, however it dies."""
-    try:
-        import ctypes
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_config(path: str, port: int, logfile: str, connect_ports: list[int],
@@ -123,13 +109,13 @@ class Front:
 
     def start(self) -> dict:
         for attempt in range(1, ATTEMPTS + 1):
-            port = free_port()
+            port = peer_util.free_port()
             conf = os.path.join(self.dir, "tinyproxy.conf")
             write_config(conf, port, self.log, self.connect_ports, self.basic_auth)
             out = subprocess.DEVNULL if self.quiet else None
             self.proc = subprocess.Popen([self.tinyproxy, "-d", "-c", conf],
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                         preexec_fn=_die_with_parent)
+                                         preexec_fn=peer_util.die_with_parent)
             deadline = time.monotonic() + READY_TIMEOUT
             verdict = None
             while time.monotonic() < deadline:
@@ -138,11 +124,7 @@ class Front:
                 verdict = is_tinyproxy(port)
                 if verdict is not None:
                     break
-                # Wait on the process (not a blind sleep): returns early if tinyproxy exits.
-                try:
-                    self.proc.wait(0.05)
-                except subprocess.TimeoutExpired:
-                    pass
+                self.wait(0.05)
             if verdict and self.proc.poll() is None:
                 self.port = port
                 return {"port": port, "log": self.log, "pid": self.proc.pid}
@@ -153,6 +135,14 @@ class Front:
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def wait(self, seconds: float) -> None:
+        """Passes up to `seconds` waiting on tinyproxy (not a blind sleep): returns early if it
+        exits."""
+        try:
+            self.proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            pass
 
     def stop_proc(self) -> None:
         p, self.proc = self.proc, None
@@ -213,16 +203,8 @@ def start_tls_front(cert: str, key: str, upstream: int) -> int:
     return port
 
 
-def stdin_is_watchable() -> bool:
-    try:
-        mode = os.fstat(0).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
-
-
 def main() -> int:
-    _die_with_parent()  # the launcher too, when the test that started it dies
+    peer_util.die_with_parent()  # the launcher too, when the test that started it dies
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--connect-port", type=int, action="append", default=[], metavar="PORT",
                    help="allow CONNECT to this port (repeatable; none: all ports)")
@@ -235,37 +217,16 @@ def main() -> int:
     if not os.path.exists(a.tinyproxy):
         log(f"tinyproxy not found at {a.tinyproxy} (apt-get install tinyproxy-bin)")
         return 2
-    stop = {"flag": False}
-
-    def on_signal(*_):
-        stop["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = peer_util.stop_on_signals()
     front = Front(a.tinyproxy, a.connect_port, a.basic_auth, a.quiet)
     try:
         info = front.start()
         if a.tls_cert:
             info["tls_port"] = start_tls_front(a.tls_cert, a.tls_key, info["port"])
-        sys.stdout.write("READY " + json.dumps(info) + "\n")
-        sys.stdout.flush()
-        watch = stdin_is_watchable()
-        while not stop["flag"]:
-            if not front.alive():
-                log("tinyproxy exited; stopping")
-                return 1
-            if watch:
-                try:
-                    r, _, _ = select.select([0], [], [], 0.5)
-                except InterruptedError:
-                    continue
-                if r and not os.read(0, 65536):
-                    break
-            else:
-                try:
-                    front.proc.wait(0.2)
-                except subprocess.TimeoutExpired:
-                    pass
+        peer_util.print_ready(info)
+        if not peer_util.run_until_stopped(stop, front.alive, pause=lambda: front.wait(0.2)):
+            log("tinyproxy exited; stopping")
+            return 1
         return 0
     finally:
         front.stop()

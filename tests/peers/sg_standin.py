@@ -35,7 +35,6 @@ import os
 import re
 import secrets
 import signal
-import stat
 import struct
 import sys
 import time
@@ -47,6 +46,10 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
+
+sys.dont_write_bytecode = True  # importing peer_util leaves no __pycache__ in tests/peers
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also under python3 -P / -I
+import peer_util  # noqa: E402
 
 # The HTTP layer below enforces SG's own limits (1 MiB of request headers); make sure the
 # websockets parser, which re-reads the head of an accepted upgrade, never refuses it first.
@@ -1354,24 +1357,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def stdin_is_watchable() -> bool:
-    try:
-        mode = os.fstat(0).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
-
-
-def die_with_parent():
-    """Linux: get SIGTERM when the parent dies (belt and braces next to the stdin watch)."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
-
-
 async def amain(args) -> int:
     global STATE
     STATE = State(args)
@@ -1384,7 +1369,7 @@ async def amain(args) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, request_stop)
-    if stdin_is_watchable():
+    if peer_util.stdin_is_watchable():  # EOF: the test closed it, or died
         fd = sys.stdin.fileno()
 
         def on_stdin():
@@ -1411,9 +1396,7 @@ async def amain(args) -> int:
     admin = await loop.create_server(AdminProtocol, args.host, args.admin_port)
     STATE.public_port = public.sockets[0].getsockname()[1]
     STATE.admin_port = admin.sockets[0].getsockname()[1]
-    sys.stdout.write("READY " + json.dumps({"public": STATE.public_port,
-                                            "admin": STATE.admin_port}) + "\n")
-    sys.stdout.flush()
+    peer_util.print_ready({"public": STATE.public_port, "admin": STATE.admin_port})
     log(f"{STATE.server_header}: public 127.0.0.1:{STATE.public_port}, admin "
         f"127.0.0.1:{STATE.admin_port}, dbs {list(STATE.dbs)}")
     await stop
@@ -1440,7 +1423,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     QUIET = args.quiet
     logging.getLogger("websockets.server").addFilter(_DropPlainHttp())
-    die_with_parent()
+    peer_util.die_with_parent()  # belt and braces next to the stdin watch
     try:
         return asyncio.run(amain(args))
     except KeyboardInterrupt:

@@ -20,17 +20,19 @@ and runs until SIGTERM/SIGINT or until its stdin (when a pipe) reaches EOF.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
 import socket
 import ssl
-import stat
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.dont_write_bytecode = True  # importing peer_util leaves no __pycache__ in tests/peers
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also under python3 -P / -I
+import peer_util  # noqa: E402
 
 QUIET = False
 
@@ -181,7 +183,7 @@ def spawn_nginx(d: str, conf: str, socks: list[socket.socket] = ()) -> subproces
          "-g", "daemon off;"],
         env=env, pass_fds=fds, stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-        preexec_fn=_die_with_parent)
+        preexec_fn=peer_util.die_with_parent)  # SIGTERM to nginx if its parent dies
 
 
 def stop_nginx(p: subprocess.Popen | None) -> None:
@@ -196,17 +198,17 @@ def stop_nginx(p: subprocess.Popen | None) -> None:
         p.stderr.close()
 
 
-def _die_with_parent() -> None:
-    """In the nginx child before exec (Linux): SIGTERM to nginx if tls_front dies."""
+def nginx_errlog(d: str) -> str:
+    """The end of nginx's error log in work directory d ("" when there is none)."""
     try:
-        import ctypes
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+        with open(os.path.join(d, "error.log")) as f:
+            return f.read()[-4000:]
+    except OSError:
+        return ""
 
 
-def tls_ready(host: str, port: int, ca: str, timeout: float = 1.0) -> bool:
-    ctx = ssl.create_default_context(cafile=ca)
+def tls_handshake_ok(host: str, port: int, ctx: ssl.SSLContext, timeout: float = 1.0) -> bool:
+    """Whether a TCP connect and a TLS handshake (SNI localhost) with `ctx` succeed."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as s:
             with ctx.wrap_socket(s, server_hostname="localhost") as t:
@@ -214,6 +216,10 @@ def tls_ready(host: str, port: int, ca: str, timeout: float = 1.0) -> bool:
                 return True
     except (OSError, ssl.SSLError):
         return False
+
+
+def tls_ready(host: str, port: int, ca: str, timeout: float = 1.0) -> bool:
+    return tls_handshake_ok(host, port, ssl.create_default_context(cafile=ca), timeout)
 
 
 class Front:
@@ -247,11 +253,7 @@ class Front:
                 socks = [sock]
                 self.method = "inherited socket (NGINX env)"
             else:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind((self.host, 0))
-                self.port = sock.getsockname()[1]
-                sock.close()
+                self.port = peer_util.free_port(self.host)
                 socks = []
                 self.method = "bind 0, close, let nginx bind (retry)"
             conf = write_conf(self.dir, self.host, self.port, self.up_host, self.up_port,
@@ -290,11 +292,7 @@ class Front:
         return ""
 
     def _errlog(self) -> str:
-        try:
-            with open(os.path.join(self.dir, "error.log")) as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
+        return nginx_errlog(self.dir)
 
     def info(self) -> dict:
         return {"tls": self.port, "ca": self.certs["ca"], "cert": self.certs["cert"],
@@ -314,46 +312,17 @@ class Front:
         self.stop()
 
 
-def stdin_is_watchable() -> bool:
-    try:
-        mode = os.fstat(0).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
-
-
-def stop_on_signals() -> dict:
-    """SIGTERM/SIGINT set the returned flag (checked by wait_for_stop)."""
-    stopping = {"flag": False}
-
-    def on_signal(*_):
-        stopping["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    return stopping
-
-
-def wait_for_stop(stopping: dict, proc, errlog, logf) -> int:
-    """Runs until a signal set `stopping` or stdin (when a pipe or socket) reaches EOF
-    (returns 0), or until the nginx process `proc()` exits by itself (returns 1)."""
-    import select
-    watch = stdin_is_watchable()
-    while not stopping["flag"]:
+def wait_for_stop(stop: peer_util.Stop, proc, errlog, logf) -> int:
+    """Serves until a signal (`stop`) or EOF on a watched stdin (returns 0), or until the nginx
+    process `proc()` exits by itself (logs `errlog()` with `logf`, returns 1)."""
+    def alive() -> bool:
         p = proc()
-        if p is None or p.poll() is not None:
-            logf(f"nginx exited unexpectedly:\n{errlog()}")
-            return 1
-        if watch:
-            try:
-                r, _, _ = select.select([0], [], [], 0.5)
-            except InterruptedError:
-                continue
-            if r and not os.read(0, 65536):
-                break
-        else:
-            time.sleep(0.5)
-    return 0
+        return p is not None and p.poll() is None
+
+    if peer_util.run_until_stopped(stop, alive):
+        return 0
+    logf(f"nginx exited unexpectedly:\n{errlog()}")
+    return 1
 
 
 def main(argv=None) -> int:
@@ -373,13 +342,12 @@ def main(argv=None) -> int:
     if a.dir:
         os.makedirs(a.dir, exist_ok=True)
     front = Front(a.upstream, a.upstream_host, a.host, a.rsa, a.dir, inherit=not a.no_inherit)
-    stopping = stop_on_signals()
+    stop = peer_util.stop_on_signals()
     try:
         info = front.start()
-        sys.stdout.write("READY " + json.dumps(info) + "\n")
-        sys.stdout.flush()
+        peer_util.print_ready(info)
         log(f"TLS 127.0.0.1:{info['tls']} -> {a.upstream_host}:{a.upstream} ({front.method})")
-        return wait_for_stop(stopping, lambda: front.proc, front._errlog, log)
+        return wait_for_stop(stop, lambda: front.proc, front._errlog, log)
     finally:
         front.stop(keep_dir=a.keep)
 

@@ -16,14 +16,15 @@ when stdin (a pipe) reaches EOF.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
 import socket
 import ssl
-import stat
 import sys
 import threading
+
+sys.dont_write_bytecode = True  # importing peer_util leaves no __pycache__ in tests/peers
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also under python3 -P / -I
+import peer_util  # noqa: E402
 
 
 def pipe(src: socket.socket, dst: socket.socket) -> None:
@@ -95,19 +96,9 @@ def main() -> int:
                              daemon=True).start()
 
     threading.Thread(target=accept_loop, daemon=True).start()
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    mode = os.fstat(0).st_mode
-    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-        def watch_stdin():
-            while os.read(0, 4096):
-                pass
-            done.set()
-        threading.Thread(target=watch_stdin, daemon=True).start()
-    sys.stdout.write("READY " + json.dumps({"port": listener.getsockname()[1]}) + "\n")
-    sys.stdout.flush()
-    done.wait()
+    stop = peer_util.stop_on_signals()
+    peer_util.print_ready({"port": listener.getsockname()[1]})
+    peer_util.run_until_stopped(stop)
     listener.close()
     return 0
 

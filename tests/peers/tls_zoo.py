@@ -35,23 +35,22 @@ from __future__ import annotations
 import argparse
 import datetime
 import ipaddress
-import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
 
-sys.dont_write_bytecode = True  # importing tls_front must leave no __pycache__ behind
+sys.dont_write_bytecode = True  # importing tls_front and peer_util leaves no __pycache__ behind
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import peer_util  # noqa: E402
 import tls_front  # noqa: E402
-from tls_front import (inheritable_listener, nginx_binary, nginx_conf, nginx_server,  # noqa: E402
-                       spawn_nginx, stop_nginx, stop_on_signals, wait_for_stop)
+from tls_front import (inheritable_listener, nginx_binary, nginx_conf, nginx_errlog,  # noqa: E402
+                       nginx_server, spawn_nginx, stop_nginx, tls_handshake_ok, wait_for_stop)
 
 try:
     from cryptography import x509
@@ -289,13 +288,7 @@ def handshake_ok(host: str, port: int, cert: str | None = None, key: str | None 
     ctx.verify_mode = ssl.CERT_NONE
     if cert:
         ctx.load_cert_chain(cert, key)
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as s:
-            with ctx.wrap_socket(s, server_hostname="localhost") as t:
-                t.do_handshake()
-                return True
-    except (OSError, ssl.SSLError):
-        return False
+    return tls_handshake_ok(host, port, ctx, timeout)
 
 
 class Zoo:
@@ -361,11 +354,7 @@ class Zoo:
         return False
 
     def errlog(self) -> str:
-        try:
-            with open(os.path.join(self.dir, "error.log")) as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
+        return nginx_errlog(self.dir)
 
     def info(self) -> dict:
         return {"dir": self.dir, "ca": self.files["ca.pem"],
@@ -403,18 +392,17 @@ def main(argv=None) -> int:
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     QUIET = tls_front.QUIET = a.quiet
-    tls_front._die_with_parent()  # SIGTERM when the parent dies (nginx gets the same)
+    peer_util.die_with_parent()  # SIGTERM when the parent dies (nginx gets the same)
     if a.dir:
         os.makedirs(a.dir, exist_ok=True)
     zoo = Zoo(a.upstream, a.upstream_host, a.dir)
-    stopping = stop_on_signals()
+    stop = peer_util.stop_on_signals()
     try:
         info = zoo.start()
-        sys.stdout.write("READY " + json.dumps(info) + "\n")
-        sys.stdout.flush()
+        peer_util.print_ready(info)
         log(" ".join(f"{v}={n}" for v, n in info["ports"].items())
             + f" -> {a.upstream_host}:{a.upstream} (dir {zoo.dir})")
-        return wait_for_stop(stopping, lambda: zoo.proc, zoo.errlog, log)
+        return wait_for_stop(stop, lambda: zoo.proc, zoo.errlog, log)
     finally:
         zoo.stop(keep_dir=a.keep)
 
