@@ -15,9 +15,9 @@ the stand-in), never on the host's own interfaces or rules.
   when `ip netns add` is refused here (not root, no CAP_NET_ADMIN), `READY {"skip": "why"}`
   and exits. A failure after the namespace exists (veth, addresses) exits 1 without READY:
   the test fails.
-- Stops when stdin reaches EOF (the test closed it or died), on SIGTERM/SIGINT, or when the
-  stand-in exits; the namespace (with its iptables rules and qdiscs) and the veth pair are
-  deleted on every one of these paths.
+- Stops when stdin reaches EOF (the test closed it or died) or on SIGTERM/SIGINT; the namespace
+  (with its iptables rules and qdiscs) and the veth pair are deleted on every one of these
+  paths. (A stand-in that dies is noticed by the test, not here.)
 """
 import atexit
 import json
