@@ -1041,21 +1041,9 @@ mod tests {
         assert_eq!(content_length(&r), Some(50));
     }
 
-    /// Reads one byte per call, like a server trickling its answer.
-    struct Trickle<'a>(&'a [u8]);
-
-    impl AsyncRead for Trickle<'_> {
-        fn poll_read(
-            mut self: std::pin::Pin<&mut Self>,
-            _cx: &mut std::task::Context<'_>,
-            buf: &mut tokio::io::ReadBuf<'_>,
-        ) -> std::task::Poll<std::io::Result<()>> {
-            if let Some((&b, rest)) = self.0.split_first() {
-                buf.put_slice(&[b]);
-                self.0 = rest;
-            }
-            std::task::Poll::Ready(Ok(()))
-        }
+    /// A server trickling its answer one byte per read.
+    fn trickle(data: &[u8]) -> Chunks<'_> {
+        Chunks { data, step: 1 }
     }
 
     #[tokio::test]
@@ -1066,7 +1054,7 @@ mod tests {
         let raw =
             format!("HTTP/1.1 404 Not Found\r\nX-Long: {long}\r\nContent-Length: 2\r\n\r\n{{}}");
         let started = std::time::Instant::now();
-        let (r, rest) = read_response(&mut Trickle(raw.as_bytes())).await.unwrap();
+        let (r, rest) = read_response(&mut trickle(raw.as_bytes())).await.unwrap();
         assert_eq!(r.status, 404);
         assert_eq!(r.header("x-long").map(<[u8]>::len), Some(40_000));
         assert!(
@@ -1076,14 +1064,14 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         // Garbage is still refused at once, and an endless line at the size limit.
         assert_eq!(
-            read_response(&mut Trickle(b"SSH-2.0-OpenSSH_9.6"))
+            read_response(&mut trickle(b"SSH-2.0-OpenSSH_9.6"))
                 .await
                 .unwrap_err()
                 .code,
             1002
         );
         let endless = format!("HTTP/1.1 200 OK\r\nX: {}", "y".repeat(MAX_HEAD_BYTES));
-        let e = read_response(&mut Trickle(endless.as_bytes()))
+        let e = read_response(&mut trickle(endless.as_bytes()))
             .await
             .unwrap_err();
         assert!(e.message.contains("exceeds"), "{}", e.message);

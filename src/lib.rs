@@ -16,6 +16,7 @@ pub mod connection;
 pub mod error;
 pub mod ffi;
 pub mod fleece;
+pub mod handle_set;
 pub mod handshake;
 pub mod log;
 pub mod options;
