@@ -431,6 +431,11 @@ struct ParseSchedule {
 }
 
 impl ParseSchedule {
+    /// Whether bytes arrived since the last parse (at the end of the stream: worth a last one).
+    fn unparsed(&self, buf: &[u8]) -> bool {
+        buf.len() > self.parsed_len
+    }
+
     /// Called after each read with the whole buffer; true when it should be parsed now.
     fn due(&mut self, buf: &[u8]) -> bool {
         let from = self.searched;
@@ -478,45 +483,52 @@ pub async fn read_response<S: AsyncRead + Unpin>(
             )
         })?;
         if n == 0 {
+            // What arrived since the last parse may already say what is wrong with it.
+            if schedule.unparsed(&buf) {
+                if let Some(head) = parse_head(&buf)? {
+                    return Ok(head);
+                }
+            }
             return Err(TransportError::network(
                 NetworkCode::ConnectionReset,
                 "the server closed the connection before answering the WebSocket upgrade",
             ));
         }
         buf.extend_from_slice(&chunk[..n]);
-        if !schedule.due(&buf) {
-            continue;
+        if schedule.due(&buf) {
+            if let Some(head) = parse_head(&buf)? {
+                return Ok(head);
+            }
         }
-        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut slots);
-        match parsed.parse(&buf) {
-            Ok(httparse::Status::Complete(head_len)) => {
-                let response = Response {
-                    status: parsed.code.unwrap_or(0),
-                    reason: parsed.reason.unwrap_or("").to_string(),
-                    headers: parsed
-                        .headers
-                        .iter()
-                        .map(|h| (h.name.to_string(), h.value.to_vec()))
-                        .collect(),
-                };
-                let rest = buf[head_len..].to_vec();
-                return Ok((response, rest));
-            }
-            Ok(httparse::Status::Partial) => {
-                if buf.len() > MAX_HEAD_BYTES {
-                    return Err(protocol_error(format!(
-                        "the HTTP response head exceeds {MAX_HEAD_BYTES} bytes"
-                    )));
-                }
-            }
-            Err(httparse::Error::TooManyHeaders) => {
-                return Err(protocol_error(format!(
-                    "the HTTP response has more than {MAX_HEADERS} headers"
-                )))
-            }
-            Err(e) => return Err(protocol_error(format!("malformed HTTP response: {e}"))),
+    }
+}
+
+/// One httparse pass over the bytes read so far: the head and what follows it when complete,
+/// `None` while it is incomplete (and within the size limit).
+fn parse_head(buf: &[u8]) -> Result<Option<(Response, Vec<u8>)>, TransportError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut slots);
+    match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(head_len)) => {
+            let response = Response {
+                status: parsed.code.unwrap_or(0),
+                reason: parsed.reason.unwrap_or("").to_string(),
+                headers: parsed
+                    .headers
+                    .iter()
+                    .map(|h| (h.name.to_string(), h.value.to_vec()))
+                    .collect(),
+            };
+            Ok(Some((response, buf[head_len..].to_vec())))
         }
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => Err(protocol_error(
+            format!("the HTTP response head exceeds {MAX_HEAD_BYTES} bytes"),
+        )),
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(protocol_error(format!(
+            "the HTTP response has more than {MAX_HEADERS} headers"
+        ))),
+        Err(e) => Err(protocol_error(format!("malformed HTTP response: {e}"))),
     }
 }
 
@@ -1109,6 +1121,27 @@ mod tests {
         let long = vec![b'x'; MAX_HEAD_BYTES + 2];
         schedule.due(&long[..MAX_HEAD_BYTES]);
         assert!(schedule.due(&long[..MAX_HEAD_BYTES + 1]));
+    }
+
+    #[tokio::test]
+    async fn garbage_before_the_end_of_the_stream_is_named() {
+        // Found in review: a bad second line that arrives between two parses, followed by the
+        // server closing, was reported as "closed before answering" instead of malformed.
+        let raw = b"HTTP/1.1 200 OK\r\nBad\x01\r\n";
+        let e = read_response(&mut Chunks {
+            data: raw,
+            step: 17,
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, 1002, "{e:?}");
+        assert!(e.message.contains("malformed"), "{}", e.message);
+        // A head that is merely cut short stays a reset.
+        let cut = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n";
+        let e = read_response(&mut Chunks { data: cut, step: 7 })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, NetworkCode::ConnectionReset as i32, "{e:?}");
     }
 
     #[tokio::test]

@@ -102,6 +102,11 @@ impl WriteQueue {
         self.pending.push_back(item);
     }
 
+    /// Forgets the messages not yet handed to the sink.
+    fn drop_pending(&mut self) {
+        self.pending.clear();
+    }
+
     fn is_idle(&self) -> bool {
         self.in_flight.is_none() && self.pending.is_empty()
     }
@@ -178,8 +183,10 @@ where
 
     let result = loop {
         let paused = unacked >= READ_PAUSE_THRESHOLD;
+        // Not `biased`: branches are tried from a random start each turn, so a peer that keeps
+        // sending cannot hold back our writes, and LiteCore writing without pause cannot hold
+        // back reading (and Pongs).
         tokio::select! {
-            biased;
             command = commands.recv() => match command {
                 Some(Command::Write(buf)) => {
                     if phase != Phase::Open {
@@ -268,6 +275,11 @@ where
                                     lcws_log!(Level::Info, Some(id), "peer sent Close({status}, {reason:?})");
                                     peer_status = Some((status, reason.clone()));
                                     phase = Phase::PeerClosed;
+                                    // tungstenite refuses to send anything after the peer's
+                                    // Close, and a refused message would end the loop before
+                                    // our echo went out: queued messages are dropped (releasing
+                                    // LiteCore's buffers), what is being flushed finishes.
+                                    writes.drop_pending();
                                     let deadline = Instant::now() + CLOSE_TIMEOUT;
                                     close_deadline = Some(deadline);
                                     close_timer.as_mut().reset(deadline);
@@ -429,6 +441,20 @@ mod tests {
 
     impl WriteBuffer for Vec<u8> {}
 
+    /// A LiteCore buffer that counts its release.
+    struct Counted(Vec<u8>, std::sync::Arc<std::sync::atomic::AtomicUsize>);
+    impl AsRef<[u8]> for Counted {
+        fn as_ref(&self) -> &[u8] {
+            &self.0
+        }
+    }
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    impl WriteBuffer for Counted {}
+
     type Server = WebSocketStream<tokio::io::DuplexStream>;
 
     /// A session on one end of an in-memory pipe, a tungstenite server on the other.
@@ -440,8 +466,21 @@ mod tests {
         std::sync::Arc<std::sync::Mutex<Calls>>,
         Server,
     ) {
+        start_with_pipe(heartbeat, 256 * 1024).await
+    }
+
+    /// The same over a pipe holding `pipe_bytes` each way (small: writes block soon).
+    async fn start_with_pipe(
+        heartbeat: Duration,
+        pipe_bytes: usize,
+    ) -> (
+        tokio::task::JoinHandle<Option<TransportError>>,
+        mpsc::UnboundedSender<Command>,
+        std::sync::Arc<std::sync::Mutex<Calls>>,
+        Server,
+    ) {
         use tokio_tungstenite::tungstenite::protocol::Role;
-        let (client_io, server_io) = tokio::io::duplex(256 * 1024);
+        let (client_io, server_io) = tokio::io::duplex(pipe_bytes);
         let client =
             WebSocketStream::from_raw_socket(client_io, Role::Client, Some(websocket_config()))
                 .await;
@@ -500,6 +539,53 @@ mod tests {
         assert!(matches!(got.last(), Some(Message::Close(_))), "{got:?}");
         drop(server);
         assert!(task.await.unwrap().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn peer_close_with_writes_queued_still_gets_our_echo() {
+        // Messages still queued when the peer's Close arrives cannot be sent any more (tungstenite
+        // refuses them): they are dropped, each LiteCore buffer released once, and the close
+        // handshake completes with our echo.
+        let (task, tx, calls, mut server) = start_with_pipe(Duration::from_secs(300), 4096).await;
+        let released = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for i in 0..40u8 {
+            let buffer = Counted(vec![i; 1000], released.clone());
+            tx.send(Command::Write(Box::new(buffer))).unwrap();
+        }
+        // The pipe holds 4 KiB and the server is not reading: most writes wait in the queue.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        server
+            .send(Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "done".into(),
+            })))
+            .await
+            .unwrap();
+        while calls.lock().unwrap().close_requested.is_empty() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(calls.lock().unwrap().close_requested, vec![1000]);
+        // LiteCore answers closeRequested with requestClose.
+        tx.send(Command::RequestClose {
+            status: 1000,
+            message: String::new(),
+        })
+        .unwrap();
+        // The server gets what was already on its way, then our Close: a clean handshake.
+        let mut got_close = false;
+        loop {
+            match server.next().await {
+                Some(Ok(Message::Binary(_))) => assert!(!got_close, "data after our Close"),
+                Some(Ok(Message::Close(_))) => got_close = true,
+                Some(Ok(other)) => panic!("unexpected {other:?}"),
+                None | Some(Err(tungstenite::Error::ConnectionClosed)) => break,
+                Some(Err(e)) => panic!("the close handshake broke: {e}"),
+            }
+        }
+        assert!(got_close, "our Close echo never arrived");
+        assert!(task.await.unwrap().is_none());
+        drop(tx);
+        assert_eq!(released.load(std::sync::atomic::Ordering::SeqCst), 40);
     }
 
     #[tokio::test(start_paused = true)]
