@@ -139,6 +139,46 @@ impl WriteQueue {
     }
 }
 
+/// What the socket's I/O produced in one turn.
+enum Io {
+    /// The peer's next message (or the end of the stream).
+    Incoming(Option<Result<Message, tungstenite::Error>>),
+    /// A queued write was flushed (its `ack` bytes) or failed.
+    Written(Result<usize, tungstenite::Error>),
+}
+
+/// Polls reading (when `reading`) and the write queue, the two taking turns at going first: a
+/// peer that keeps sending cannot hold back our writes, and LiteCore writing without pause
+/// cannot hold back reading (and with it the peer's Pongs and Close).
+fn poll_io<St, Si>(
+    stream: &mut St,
+    sink: &mut Si,
+    writes: &mut WriteQueue,
+    reading: bool,
+    reads_first: &mut bool,
+    cx: &mut Context<'_>,
+) -> Poll<Io>
+where
+    St: futures_util::Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+    Si: Sink<Message, Error = tungstenite::Error> + Unpin,
+{
+    *reads_first = !*reads_first;
+    for read_now in [*reads_first, !*reads_first] {
+        if read_now {
+            if reading {
+                if let Poll::Ready(incoming) = stream.poll_next_unpin(cx) {
+                    return Poll::Ready(Io::Incoming(incoming));
+                }
+            }
+        } else if !writes.is_idle() {
+            if let Poll::Ready(written) = writes.poll_flushed(sink, cx) {
+                return Poll::Ready(Io::Written(written));
+            }
+        }
+    }
+    Poll::Pending
+}
+
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 enum Phase {
     Open,
@@ -180,13 +220,15 @@ where
     tokio::pin!(close_timer);
     // With `mirror_message_types`: whether each received, not yet echoed message was text.
     let mut received_types: VecDeque<bool> = Default::default();
+    let mut reads_first = false;
 
     let result = loop {
         let paused = unacked >= READ_PAUSE_THRESHOLD;
-        // Not `biased`: branches are tried from a random start each turn, so a peer that keeps
-        // sending cannot hold back our writes, and LiteCore writing without pause cannot hold
-        // back reading (and Pongs).
+        let reading = !paused || phase != Phase::Open;
+        // LiteCore's commands first (they are cheap and batch writes); then reading and writing,
+        // which take turns (`poll_io`).
         tokio::select! {
+            biased;
             command = commands.recv() => match command {
                 Some(Command::Write(buf)) => {
                     if phase != Phase::Open {
@@ -233,7 +275,8 @@ where
                 Some(Command::Abort(e)) => break Some(e),
                 None => break Some(TransportError::network(NetworkCode::ConnectionAborted, "socket disposed while open")),
             },
-            written = poll_fn(|cx| writes.poll_flushed(&mut sink, cx)), if !writes.is_idle() => match written {
+            io = poll_fn(|cx| poll_io(&mut stream, &mut sink, &mut writes, reading, &mut reads_first, cx)), if reading || !writes.is_idle() => match io {
+            Io::Written(written) => match written {
                 Ok(n) => {
                     if n > 0 {
                         host.completed_write(n);
@@ -247,7 +290,7 @@ where
                     break Some(TransportError::from_websocket(&e, "write"));
                 }
             },
-            incoming = stream.next(), if !paused || phase != Phase::Open => match incoming {
+            Io::Incoming(incoming) => match incoming {
                 Some(Ok(message)) => {
                     if !awaiting_pong {
                         last_heard = Instant::now();
@@ -320,6 +363,7 @@ where
                     if let Some(end) = finished_close(phase, &peer_status) { break end; }
                     break Some(TransportError::websocket(close_code::ABNORMAL, "the connection closed without a Close frame"));
                 }
+            },
             },
             _ = &mut close_timer, if close_deadline.is_some() => {
                 if let Some(end) = finished_close(Phase::PeerClosed, &peer_status).filter(|_| phase == Phase::PeerClosed) {
@@ -420,6 +464,8 @@ mod tests {
         received: Vec<Vec<u8>>,
         completed_write: usize,
         close_requested: Vec<i32>,
+        /// 'w' per completedWrite, 'r' per received, in order.
+        order: String,
     }
 
     struct RecordingHost(std::sync::Arc<std::sync::Mutex<Calls>>);
@@ -431,10 +477,14 @@ mod tests {
             self.0.lock().unwrap().close_requested.push(status);
         }
         fn completed_write(&mut self, n: usize) {
-            self.0.lock().unwrap().completed_write += n;
+            let mut calls = self.0.lock().unwrap();
+            calls.completed_write += n;
+            calls.order.push('w');
         }
         fn received(&mut self, data: &[u8]) {
-            self.0.lock().unwrap().received.push(data.to_vec());
+            let mut calls = self.0.lock().unwrap();
+            calls.received.push(data.to_vec());
+            calls.order.push('r');
         }
         fn closed(self: Box<Self>, _: Option<&TransportError>) {}
     }
@@ -586,6 +636,47 @@ mod tests {
         assert!(task.await.unwrap().is_none());
         drop(tx);
         assert_eq!(released.load(std::sync::atomic::Ordering::SeqCst), 40);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reading_and_writing_take_turns() {
+        // The peer's messages wait in the pipe while LiteCore has 2,000 writes queued on a link
+        // that never blocks: reading must not wait until every write is out.
+        let (task, tx, calls, mut server) =
+            start_with_pipe(Duration::from_secs(300), 4 * 1024 * 1024).await;
+        for i in 0..10u8 {
+            server.send(Message::binary(vec![i; 100])).await.unwrap();
+        }
+        for _ in 0..2000 {
+            tx.send(Command::Write(Box::new(vec![7u8; 100]))).unwrap();
+        }
+        let reader = tokio::spawn(async move {
+            let mut n = 0;
+            while n < 2000 {
+                if let Some(Ok(Message::Binary(_))) = server.next().await {
+                    n += 1;
+                }
+            }
+            server
+        });
+        let mut server = reader.await.unwrap();
+        let order = calls.lock().unwrap().order.clone();
+        assert_eq!(order.matches('r').count(), 10);
+        let last_read = order.rfind('r').unwrap();
+        assert!(
+            last_read < 100,
+            "the 10 messages were read only after {} writes",
+            order[..last_read].matches('w').count()
+        );
+        tx.send(Command::RequestClose {
+            status: 1000,
+            message: String::new(),
+        })
+        .unwrap();
+        let (got, _) = server_reads(&mut server, Duration::from_secs(1)).await;
+        assert!(matches!(got.last(), Some(Message::Close(_))));
+        drop(server);
+        assert!(task.await.unwrap().is_none());
     }
 
     #[tokio::test(start_paused = true)]
