@@ -221,9 +221,8 @@ where
     let mut last_heard = Instant::now();
     let heartbeat_timer = sleep_until(last_heard + heartbeat);
     tokio::pin!(heartbeat_timer);
-    // Armed when a close handshake starts.
-    let mut close_deadline: Option<Instant> = None;
-    let close_timer = sleep_until(last_heard + heartbeat);
+    // Re-armed when a close handshake starts (the phase leaves Open); unused before.
+    let close_timer = sleep_until(last_heard + CLOSE_TIMEOUT);
     tokio::pin!(close_timer);
     // With `mirror_message_types`: whether each received, not yet echoed message was text.
     let mut received_types: VecDeque<bool> = Default::default();
@@ -269,9 +268,7 @@ where
                         let frame = CloseFrame { code: CloseCode::from(code), reason: close_reason(&message).into() };
                         writes.push(Outgoing::Message(Message::Close(Some(frame)), 0));
                         phase = Phase::Closing;
-                        let deadline = Instant::now() + CLOSE_TIMEOUT;
-                        close_deadline = Some(deadline);
-                        close_timer.as_mut().reset(deadline);
+                        close_timer.as_mut().reset(Instant::now() + CLOSE_TIMEOUT);
                     }
                     Phase::PeerClosed => {
                         // LiteCore's answer to our closeRequested: tungstenite queued the echo.
@@ -330,9 +327,7 @@ where
                                     // our echo went out: queued messages are dropped (releasing
                                     // LiteCore's buffers), what is being flushed finishes.
                                     writes.drop_pending();
-                                    let deadline = Instant::now() + CLOSE_TIMEOUT;
-                                    close_deadline = Some(deadline);
-                                    close_timer.as_mut().reset(deadline);
+                                    close_timer.as_mut().reset(Instant::now() + CLOSE_TIMEOUT);
                                     // LiteCore calls requestClose back from inside this call.
                                     host.close_requested(status, reason.as_bytes());
                                 }
@@ -372,7 +367,7 @@ where
                 }
             },
             },
-            _ = &mut close_timer, if close_deadline.is_some() => {
+            _ = &mut close_timer, if phase != Phase::Open => {
                 if let Some(end) = finished_close(Phase::PeerClosed, &peer_status).filter(|_| phase == Phase::PeerClosed) {
                     break end; // we echoed; the peer just did not drop TCP
                 }
@@ -513,29 +508,24 @@ mod tests {
     impl WriteBuffer for Counted {}
 
     type Server = WebSocketStream<tokio::io::DuplexStream>;
+    type Task = tokio::task::JoinHandle<Option<TransportError>>;
 
-    /// A session on one end of an in-memory pipe, a tungstenite server on the other.
-    async fn start(
-        heartbeat: Duration,
-    ) -> (
-        tokio::task::JoinHandle<Option<TransportError>>,
+    /// The session's task, LiteCore's command channel, what the session told LiteCore, and the
+    /// server end.
+    type Started = (
+        Task,
         mpsc::UnboundedSender<Command>,
         std::sync::Arc<std::sync::Mutex<Calls>>,
         Server,
-    ) {
+    );
+
+    /// A session on one end of an in-memory pipe, a tungstenite server on the other.
+    async fn start(heartbeat: Duration) -> Started {
         start_with_pipe(heartbeat, 256 * 1024).await
     }
 
     /// The same over a pipe holding `pipe_bytes` each way (small: writes block soon).
-    async fn start_with_pipe(
-        heartbeat: Duration,
-        pipe_bytes: usize,
-    ) -> (
-        tokio::task::JoinHandle<Option<TransportError>>,
-        mpsc::UnboundedSender<Command>,
-        std::sync::Arc<std::sync::Mutex<Calls>>,
-        Server,
-    ) {
+    async fn start_with_pipe(heartbeat: Duration, pipe_bytes: usize) -> Started {
         use tokio_tungstenite::tungstenite::protocol::Role;
         let (client_io, server_io) = tokio::io::duplex(pipe_bytes);
         let client =
@@ -569,6 +559,20 @@ mod tests {
         (got, pings)
     }
 
+    /// LiteCore's requestClose(1000): the server gets our Close, and once it hangs up the
+    /// session ends cleanly.
+    async fn close_cleanly(tx: &mpsc::UnboundedSender<Command>, mut server: Server, task: Task) {
+        tx.send(Command::RequestClose {
+            status: 1000,
+            message: "bye".into(),
+        })
+        .unwrap();
+        let (got, _) = server_reads(&mut server, Duration::from_secs(1)).await;
+        assert!(matches!(got.last(), Some(Message::Close(_))), "{got:?}");
+        drop(server);
+        assert!(task.await.unwrap().is_none());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn reading_postpones_the_ping_and_silence_brings_it() {
         let heartbeat = Duration::from_secs(2);
@@ -587,15 +591,7 @@ mod tests {
         assert_eq!(pings, 1, "no Ping after a heartbeat of silence");
         // Our server answered with a Pong (tungstenite does it while reading), so no timeout;
         // a clean close ends the session.
-        tx.send(Command::RequestClose {
-            status: 1000,
-            message: "bye".into(),
-        })
-        .unwrap();
-        let (got, _) = server_reads(&mut server, Duration::from_secs(1)).await;
-        assert!(matches!(got.last(), Some(Message::Close(_))), "{got:?}");
-        drop(server);
-        assert!(task.await.unwrap().is_none());
+        close_cleanly(&tx, server, task).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -666,7 +662,7 @@ mod tests {
             }
             server
         });
-        let mut server = reader.await.unwrap();
+        let server = reader.await.unwrap();
         let order = calls.lock().unwrap().order.clone();
         assert_eq!(order.matches('r').count(), 10);
         let last_read = order.rfind('r').unwrap();
@@ -676,15 +672,7 @@ mod tests {
             "the 10 messages were read only after {} writes",
             order[..last_read].matches('w').count()
         );
-        tx.send(Command::RequestClose {
-            status: 1000,
-            message: String::new(),
-        })
-        .unwrap();
-        let (got, _) = server_reads(&mut server, Duration::from_secs(1)).await;
-        assert!(matches!(got.last(), Some(Message::Close(_))));
-        drop(server);
-        assert!(task.await.unwrap().is_none());
+        close_cleanly(&tx, server, task).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -716,15 +704,7 @@ mod tests {
                 vec![(i % 251) as u8; 1 + i * 97].as_slice()
             );
         }
-        tx.send(Command::RequestClose {
-            status: 1000,
-            message: String::new(),
-        })
-        .unwrap();
-        let (got, _) = server_reads(&mut server, Duration::from_secs(1)).await;
-        assert!(matches!(got.last(), Some(Message::Close(_))));
-        drop(server);
-        assert!(task.await.unwrap().is_none());
+        close_cleanly(&tx, server, task).await;
         assert_eq!(calls.lock().unwrap().completed_write, sent);
     }
 
