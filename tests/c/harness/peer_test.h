@@ -33,6 +33,17 @@ static inline uint16_t peer_test_start_guest(FakePeer *sg, int argc, char **argv
     return port;
 }
 
+/* The PEM CA that signed the TLS front's certificate, as named by the peers' READY line ("ca"),
+ * read into memory (for the `rootCerts` option); the caller frees it. */
+static inline void *peer_test_read_ca(FakePeer *peers, size_t *size) {
+    char path[1024];
+    fake_peer_str(peers, "ca", path, sizeof path);
+    CHECK(path[0]);
+    void *ca = fake_read_file(path, size);
+    CHECK(ca != NULL);
+    return ca;
+}
+
 /* The subprotocol LiteCore 3.x/4.x offers; SG refuses an upgrade without one. */
 #define PEER_TEST_PROTOCOL "BLIP_3+CBMobile_3"
 

@@ -10,12 +10,6 @@
 /* ctest's skip code (SKIP_RETURN_CODE 77 in tests/c/CMakeLists.txt). */
 #define FAULT_SKIP 77
 
-static inline double fault_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static inline void fault_sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -40,9 +34,9 @@ static inline int fault_sh(const char *fmt, ...) {
  * allowed: §2 of the contract only asks for exactly once, from any thread): wait for it,
  * bounded, and say how long it took. */
 static inline void fault_check_buffers_released(int timeout_ms) {
-    double t0 = fault_now();
+    double t0 = fake_now_s();
     long n = fake_outstanding_buffers();
-    while (n != 0 && (fault_now() - t0) * 1000 < timeout_ms) {
+    while (n != 0 && (fake_now_s() - t0) * 1000 < timeout_ms) {
         fault_sleep_ms(5);
         n = fake_outstanding_buffers();
     }
@@ -50,7 +44,7 @@ static inline void fault_check_buffers_released(int timeout_ms) {
         fprintf(stderr, "%ld write buffers never released (waited %d ms)\n", n, timeout_ms);
         exit(1);
     }
-    double took = fault_now() - t0;
+    double took = fake_now_s() - t0;
     if (took > 0.001) printf("  last write buffers released %.3f s after dispose\n", took);
 }
 

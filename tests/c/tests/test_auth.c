@@ -128,11 +128,8 @@ int main(int argc, char **argv) {
                          (char *)"--bearer", (char *)"tok123:bob", (char *)"--sg-version", (char *)"4.1", NULL};
     CHECK(fake_peer_start(&peers, peer_argv, 30000));
     g_admin = (uint16_t)fake_peer_int(&peers, "admin");
-    char ca_path[1024];
-    fake_peer_str(&peers, "ca", ca_path, sizeof ca_path);
     size_t ca_size = 0;
-    void *ca = fake_read_file(ca_path, &ca_size);
-    CHECK(ca != NULL);
+    void *ca = peer_test_read_ca(&peers, &ca_size);
     peer_test_init();
     lcws_set_log_level(0); /* debug: request and response headers are logged (masked) */
     fake_reset_log();

@@ -49,11 +49,8 @@ int main(int argc, char **argv) {
     char *peer_argv[] = {argv[1], argv[2], (char *)"--quiet", (char *)"--", (char *)"--user", (char *)"alice:pw1", NULL};
     CHECK(fake_peer_start(&peers, peer_argv, 30000));
     g_admin = (uint16_t)fake_peer_int(&peers, "admin");
-    char ca_path[1024];
-    fake_peer_str(&peers, "ca", ca_path, sizeof ca_path);
     size_t ca_size = 0;
-    void *ca = fake_read_file(ca_path, &ca_size);
-    CHECK(ca != NULL);
+    void *ca = peer_test_read_ca(&peers, &ca_size);
     peer_test_init();
     run("ws", "127.0.0.1", (uint16_t)fake_peer_int(&peers, "public"), NULL, 0);
     run("wss", "localhost", (uint16_t)fake_peer_int(&peers, "tls"), ca, ca_size);

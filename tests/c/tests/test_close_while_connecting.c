@@ -5,14 +5,7 @@
  * {Network, 3 Timeout}; an app code is passed on in the WebSocket domain. */
 #include "check.h"
 #include "fake_litecore.h"
-#include <time.h>
 #include <unistd.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void run(uint16_t port, int status, int domain, int code) {
     C4Socket *s = fake_socket_new();
@@ -20,11 +13,11 @@ static void run(uint16_t port, int status, int domain, int code) {
     /* The connect hangs (full accept queue); give the actor time to start it. */
     usleep(200 * 1000);
     CHECK_EQ_INT(fake_socket_state(s).closed_calls, 0);
-    double t0 = now();
+    double t0 = fake_now_s();
     fake_socket_request_close(s, status, "stop");
     fake_socket_request_close(s, status, "again"); /* a duplicate must not hurt */
     CHECK(fake_wait_closed(s, 3000));
-    double took = now() - t0;
+    double took = fake_now_s() - t0;
     fake_socket_drop(s);
     CHECK(fake_wait_disposed(s, 1000));
     FakeSocketState st = fake_socket_state(s);

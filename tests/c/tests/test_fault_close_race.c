@@ -43,13 +43,13 @@ static FakeSocketState race(const char *state, C4Socket *s, int status, int time
         r[i] = (Race){s, status, &go};
         CHECK_EQ_INT(pthread_create(&th[i], NULL, racer, &r[i]), 0);
     }
-    double t0 = fault_now();
+    double t0 = fake_now_s();
     pthread_barrier_wait(&go);
     fake_socket_drop(s); /* LiteCore's own reference, concurrently with the racers */
     for (int i = 0; i < RACERS; i++) pthread_join(th[i], NULL);
     pthread_barrier_destroy(&go);
     CHECK(fake_wait_disposed(s, timeout_ms));
-    double took = fault_now() - t0;
+    double took = fake_now_s() - t0;
     FakeSocketState st = fake_socket_state(s);
     printf("  %-10s requestClose(%d) x%d + dispose -> {%d, %d} \"%s\" in %.3f s\n", state, status, 2 * RACERS,
            st.closed_error.domain, st.closed_error.code, st.closed_message, took);

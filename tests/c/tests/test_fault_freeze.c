@@ -33,13 +33,13 @@ int main(int argc, char **argv) {
     CHECK(buf != NULL);
     fault_fill(buf, 3, msg);
     size_t written = fake_socket_state(s).bytes_written_acked, last_acked = 0;
-    double last_progress = fault_now();
+    double last_progress = fake_now_s();
     int window_full_polls = 0;
     while (written < (size_t)256 << 20) {
         size_t acked = fake_socket_state(s).bytes_written_acked;
         if (acked != last_acked) {
             last_acked = acked;
-            last_progress = fault_now();
+            last_progress = fake_now_s();
         }
         if (written - acked + msg <= window) {
             fake_socket_write(s, buf, msg);
@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
             continue;
         }
         window_full_polls++;
-        if (fault_now() - last_progress > 1.0) break;
+        if (fake_now_s() - last_progress > 1.0) break;
         fault_sleep_ms(10);
     }
     free(buf);
@@ -68,10 +68,10 @@ int main(int argc, char **argv) {
     CHECK_EQ_INT(fake_socket_state(s).bytes_written_acked, acked);
     CHECK_EQ_INT(fake_socket_state(s).closed_calls, 0);
 
-    double t0 = fault_now();
+    double t0 = fake_now_s();
     fake_socket_request_close(s, 1000, "stopping");
     FakeSocketState st = peer_test_finish(s, 12000);
-    double took = fault_now() - t0;
+    double took = fake_now_s() - t0;
     printf("  closed after %.2f s\n", took);
     FAULT_CHECK_ERROR(st, 5, 3);
     CHECK(took > 4.5 && took < 7.5);

@@ -29,21 +29,6 @@
 
 static uint16_t g_admin;
 
-/* Opens scheme://host:port/db/_blipsync with WS-Protocols plus `extra`; does not wait. */
-static C4Socket *open_socket(const char *scheme, const char *host, uint16_t port, const FlEntry *extra, size_t n) {
-    FlEntry entries[8];
-    FlEntry proto = FL_S("WS-Protocols", PEER_TEST_PROTOCOL);
-    entries[0] = proto;
-    CHECK(n < 8);
-    for (size_t i = 0; i < n; i++) entries[1 + i] = extra[i];
-    size_t size = 0;
-    unsigned char *opts = fl_encode(entries, 1 + n, &size);
-    C4Socket *s = fake_socket_new();
-    fake_socket_open(s, scheme, host, port, "/db/_blipsync", opts, size);
-    free(opts);
-    return s;
-}
-
 /* Waits for opened, echoes one message, closes cleanly. */
 static void echo_and_close(C4Socket *s, const char *what) {
     if (!fake_wait_opened(s, 15000)) {
@@ -134,14 +119,12 @@ int main(int argc, char **argv) {
     uint16_t ws_port = (uint16_t)fake_peer_int(&peers, "public");
     uint16_t tls_port = (uint16_t)fake_peer_int(&peers, "tls");
     g_admin = (uint16_t)fake_peer_int(&peers, "admin");
-    char ca_path[1024], cert_path[1024], key_path[1024];
-    fake_peer_str(&peers, "ca", ca_path, sizeof ca_path);
+    char cert_path[1024], key_path[1024];
     fake_peer_str(&peers, "cert", cert_path, sizeof cert_path);
     fake_peer_str(&peers, "key", key_path, sizeof key_path);
-    CHECK(ws_port && tls_port && g_admin && ca_path[0] && cert_path[0] && key_path[0]);
+    CHECK(ws_port && tls_port && g_admin && cert_path[0] && key_path[0]);
     size_t ca_size = 0;
-    void *ca = fake_read_file(ca_path, &ca_size);
-    CHECK(ca != NULL);
+    void *ca = peer_test_read_ca(&peers, &ca_size);
 
     uint16_t closed_port = fake_closed_port();
     CHECK(closed_port != 0);
@@ -180,7 +163,7 @@ int main(int argc, char **argv) {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", a_port)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
         int before = connects_logged(a_log, "127.0.0.1", ws_port);
-        echo_and_close(open_socket("ws", "127.0.0.1", ws_port, extra, 1), "ws via HTTP proxy");
+        echo_and_close(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 1), "ws via HTTP proxy");
         CHECK_EQ_INT(connects_logged(a_log, "127.0.0.1", ws_port), before + 1);
         CHECK_EQ_INT(check_origin_requests(), 1);
     }
@@ -188,7 +171,7 @@ int main(int argc, char **argv) {
     {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", a_port)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy), FL_D("rootCerts", ca, ca_size)};
-        echo_and_close(open_socket("wss", "localhost", tls_port, extra, 2), "wss via HTTP proxy");
+        echo_and_close(peer_test_open_nowait("wss", "localhost", tls_port, extra, 2), "wss via HTTP proxy");
         CHECK_EQ_INT(connects_logged(a_log, "localhost", tls_port), 1);
         CHECK_EQ_INT(check_origin_requests(), 1);
     }
@@ -198,12 +181,12 @@ int main(int argc, char **argv) {
         const FlEntry proxy[] = {FL_S("type", "HTTPS"), FL_S("host", "127.0.0.1"), FL_I("port", a_tls_port)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy), FL_D("rootCerts", ca, ca_size)};
         int before = connects_logged(a_log, "127.0.0.1", ws_port);
-        echo_and_close(open_socket("ws", "127.0.0.1", ws_port, extra, 2), "ws via HTTPS proxy");
+        echo_and_close(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 2), "ws via HTTPS proxy");
         CHECK_EQ_INT(connects_logged(a_log, "127.0.0.1", ws_port), before + 1);
-        echo_and_close(open_socket("wss", "localhost", tls_port, extra, 2), "wss via HTTPS proxy (TLS in TLS)");
+        echo_and_close(peer_test_open_nowait("wss", "localhost", tls_port, extra, 2), "wss via HTTPS proxy (TLS in TLS)");
         CHECK_EQ_INT(connects_logged(a_log, "localhost", tls_port), 2);
         CHECK_EQ_INT(check_origin_requests(), 2);
-        expect_error(open_socket("ws", "127.0.0.1", ws_port, extra, 1), 5, 11, "HTTPS proxy 127.0.0.1:",
+        expect_error(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 1), 5, 11, "HTTPS proxy 127.0.0.1:",
                      "HTTPS proxy with an untrusted certificate");
     }
     /* 3. Proxy B with the right credentials; without; with a wrong password. */
@@ -212,14 +195,14 @@ int main(int argc, char **argv) {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", b_port),
                                  FL_DICT_OF("auth", auth)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
-        echo_and_close(open_socket("ws", "127.0.0.1", ws_port, extra, 1), "ws via proxy with BasicAuth");
+        echo_and_close(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 1), "ws via proxy with BasicAuth");
         CHECK_EQ_INT(connects_logged(b_log, "127.0.0.1", ws_port), 1);
         CHECK_EQ_INT(check_origin_requests(), 1); /* and no Proxy-Authorization reached it */
     }
     {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", b_port)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
-        expect_error(open_socket("ws", "127.0.0.1", ws_port, extra, 1), 6, 407, "proxy authentication required",
+        expect_error(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 1), 6, 407, "proxy authentication required",
                      "no proxy credentials");
     }
     {
@@ -227,7 +210,7 @@ int main(int argc, char **argv) {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", b_port),
                                  FL_DICT_OF("auth", auth)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
-        expect_error(open_socket("ws", "127.0.0.1", ws_port, extra, 1), 6, 407, "proxy authentication failed",
+        expect_error(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 1), 6, 407, "proxy authentication failed",
                      "wrong proxy password");
     }
     CHECK_EQ_INT(check_origin_requests(), 0); /* failed tunnels never reached the stand-in */
@@ -235,7 +218,7 @@ int main(int argc, char **argv) {
     {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", a_port)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
-        expect_error(open_socket("ws", "127.0.0.1", g_admin, extra, 1), 6, 403, "refused a tunnel",
+        expect_error(peer_test_open_nowait("ws", "127.0.0.1", g_admin, extra, 1), 6, 403, "refused a tunnel",
                      "port not allowed by the proxy");
     }
     /* 4b. The proxy cannot reach the server (tinyproxy: "500 Unable to connect"): reported as a
@@ -243,14 +226,14 @@ int main(int argc, char **argv) {
     {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", a_port)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
-        expect_error(open_socket("ws", "127.0.0.1", closed_port, extra, 1), 6, 502, "500 Unable to connect",
+        expect_error(peer_test_open_nowait("ws", "127.0.0.1", closed_port, extra, 1), 6, 502, "500 Unable to connect",
                      "server down behind the proxy");
     }
     /* 5. Nothing listens on the proxy's port. */
     {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "127.0.0.1"), FL_I("port", closed_port)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
-        expect_error(open_socket("ws", "127.0.0.1", ws_port, extra, 1), 5, 19, "HTTP proxy 127.0.0.1:",
+        expect_error(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 1), 5, 19, "HTTP proxy 127.0.0.1:",
                      "proxy port closed");
     }
     /* 5b. The proxy's name does not resolve (.invalid never does, RFC 6761): {Network, 2}, or 1
@@ -258,7 +241,7 @@ int main(int argc, char **argv) {
     {
         const FlEntry proxy[] = {FL_S("type", "HTTP"), FL_S("host", "no-such-proxy.invalid"), FL_I("port", 3128)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
-        FakeSocketState st = peer_test_finish(open_socket("ws", "127.0.0.1", ws_port, extra, 1), 20000);
+        FakeSocketState st = peer_test_finish(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 1), 20000);
         CHECK_EQ_INT(st.http_response_calls, 0);
         CHECK_EQ_INT(st.closed_error.domain, 5);
         CHECK(st.closed_error.code == 2 || st.closed_error.code == 1);
@@ -271,11 +254,11 @@ int main(int argc, char **argv) {
         snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)a_port);
         CHECK(setenv("HTTP_PROXY", url, 1) == 0);
         int before = connects_logged(a_log, "127.0.0.1", ws_port);
-        echo_and_close(open_socket("ws", "127.0.0.1", ws_port, NULL, 0), "ws via HTTP_PROXY");
+        echo_and_close(peer_test_open_nowait("ws", "127.0.0.1", ws_port, NULL, 0), "ws via HTTP_PROXY");
         CHECK_EQ_INT(connects_logged(a_log, "127.0.0.1", ws_port), before + 1);
 
         CHECK(setenv("NO_PROXY", "example.com, 127.0.0.1", 1) == 0);
-        echo_and_close(open_socket("ws", "127.0.0.1", ws_port, NULL, 0), "NO_PROXY=127.0.0.1 bypasses it");
+        echo_and_close(peer_test_open_nowait("ws", "127.0.0.1", ws_port, NULL, 0), "NO_PROXY=127.0.0.1 bypasses it");
         CHECK_EQ_INT(connects_logged(a_log, "127.0.0.1", ws_port), before + 1);
         CHECK(unsetenv("NO_PROXY") == 0);
 
@@ -284,8 +267,8 @@ int main(int argc, char **argv) {
         CHECK(setenv("HTTP_PROXY", url, 1) == 0);
         const FlEntry none[] = {FL_S("type", "none")};
         const FlEntry extra[] = {FL_DICT_OF("proxy", none)};
-        echo_and_close(open_socket("ws", "127.0.0.1", ws_port, extra, 1), "proxy type none ignores HTTP_PROXY");
-        expect_error(open_socket("ws", "127.0.0.1", ws_port, NULL, 0), 5, 19, "HTTP proxy 127.0.0.1:",
+        echo_and_close(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 1), "proxy type none ignores HTTP_PROXY");
+        expect_error(peer_test_open_nowait("ws", "127.0.0.1", ws_port, NULL, 0), 5, 19, "HTTP proxy 127.0.0.1:",
                      "unreachable HTTP_PROXY");
 
         /* HTTPS_PROXY (an https:// proxy) for wss; HTTP_PROXY is not used for wss. */
@@ -293,19 +276,19 @@ int main(int argc, char **argv) {
         CHECK(setenv("HTTPS_PROXY", url, 1) == 0);
         const FlEntry trust[] = {FL_D("rootCerts", ca, ca_size)};
         int before_tls = connects_logged(a_log, "localhost", tls_port);
-        echo_and_close(open_socket("wss", "localhost", tls_port, trust, 1), "wss via HTTPS_PROXY=https://...");
+        echo_and_close(peer_test_open_nowait("wss", "localhost", tls_port, trust, 1), "wss via HTTPS_PROXY=https://...");
         CHECK_EQ_INT(connects_logged(a_log, "localhost", tls_port), before_tls + 1);
         CHECK(unsetenv("HTTPS_PROXY") == 0);
 
         CHECK(setenv("HTTP_PROXY", "gopher://u:" PROXY_PASS "@h:1", 1) == 0);
-        expect_error(open_socket("ws", "127.0.0.1", ws_port, NULL, 0), 1, 9, "HTTP_PROXY", "malformed HTTP_PROXY");
+        expect_error(peer_test_open_nowait("ws", "127.0.0.1", ws_port, NULL, 0), 1, 9, "HTTP_PROXY", "malformed HTTP_PROXY");
         clear_proxy_env();
     }
     /* 7. SOCKS is not supported. */
     {
         const FlEntry proxy[] = {FL_S("type", "SOCKS"), FL_S("host", "127.0.0.1"), FL_I("port", a_port)};
         const FlEntry extra[] = {FL_DICT_OF("proxy", proxy)};
-        expect_error(open_socket("ws", "127.0.0.1", ws_port, extra, 1), 1, 19, "SOCKS", "SOCKS proxy");
+        expect_error(peer_test_open_nowait("ws", "127.0.0.1", ws_port, extra, 1), 1, 19, "SOCKS", "SOCKS proxy");
     }
 
     const char *log = fake_captured_log();

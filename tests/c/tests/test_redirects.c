@@ -40,10 +40,8 @@ int main(int argc, char **argv) {
     g_admin = (uint16_t)fake_peer_int(&peers, "admin");
     g_public = (uint16_t)fake_peer_int(&peers, "public");
     g_tls = (uint16_t)fake_peer_int(&peers, "tls");
-    char ca_path[1024], url[256];
-    fake_peer_str(&peers, "ca", ca_path, sizeof ca_path);
-    g_ca = fake_read_file(ca_path, &g_ca_size);
-    CHECK(g_ca != NULL);
+    char url[256];
+    g_ca = peer_test_read_ca(&peers, &g_ca_size);
     peer_test_init();
 
     /* Same origin, a chain of three statuses: credentials and cookies follow. */

@@ -11,12 +11,9 @@ int main(int argc, char **argv) {
     char *peer_argv[] = {argv[1], argv[2], (char *)"--quiet", (char *)"--", (char *)"--guest", NULL};
     CHECK(fake_peer_start(&peers, peer_argv, 30000));
     uint16_t tls_port = (uint16_t)fake_peer_int(&peers, "tls");
-    char ca_path[1024];
-    fake_peer_str(&peers, "ca", ca_path, sizeof ca_path);
-    CHECK(tls_port != 0 && ca_path[0]);
+    CHECK(tls_port != 0);
     size_t ca_size = 0;
-    void *ca = fake_read_file(ca_path, &ca_size);
-    CHECK(ca != NULL);
+    void *ca = peer_test_read_ca(&peers, &ca_size);
     peer_test_init();
 
     const FlEntry trusted[] = {FL_S("WS-Protocols", PEER_TEST_PROTOCOL), FL_D("rootCerts", ca, ca_size)};
