@@ -23,7 +23,7 @@ use litecore_ws::ffi::exports::{
 };
 use litecore_ws::ffi::host::LcwsHostTable;
 use litecore_ws::ffi::types::{C4Socket, LcwsAddress, LcwsError, LcwsSlice, LcwsSliceResult};
-use litecore_ws::fleece::Encoder;
+use litecore_ws::internals::Encoder;
 use std::ffi::{c_int, c_void};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -326,7 +326,9 @@ fn pump(s: *mut C4Socket) {
             buf: payload().as_ptr().cast(),
             size,
         };
-        lcws_socket_write(s, data);
+        // SAFETY: `s` is a live fake socket; `data` points into the static payload and the
+        // fake's release function ignores it.
+        unsafe { lcws_socket_write(s, data) };
     }
 }
 
@@ -354,7 +356,8 @@ unsafe extern "C" fn h_closed(s: *mut C4Socket, err: LcwsError) {
 
 unsafe extern "C" fn h_close_requested(s: *mut C4Socket, status: c_int, msg: LcwsSlice) {
     // LiteCore answers the peer's Close at once, from inside this call.
-    lcws_socket_request_close(s, status, msg);
+    // SAFETY: `s` is the live socket of this host call; `msg` is valid during it.
+    unsafe { lcws_socket_request_close(s, status, msg) };
 }
 
 unsafe extern "C" fn h_completed_write(s: *mut C4Socket, n: usize) {
@@ -378,7 +381,8 @@ unsafe extern "C" fn h_received(s: *mut C4Socket, data: LcwsSlice) {
     match &f.ack {
         Ack::Immediate => {
             f.unacked.fetch_sub(n as i64, Ordering::AcqRel);
-            lcws_socket_completed_receive(s, n);
+            // SAFETY: `s` is the live socket of this host call.
+            unsafe { lcws_socket_completed_receive(s, n) };
         }
         Ack::Slow(tx) => {
             let _ = tx.lock().unwrap().send((s as usize, n));
@@ -406,7 +410,8 @@ unsafe extern "C" fn h_release(s: *mut C4Socket) {
     // SAFETY: the caller owns one reference, so the socket is live.
     if unsafe { fake(s) }.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
         // The last reference: LiteCore's destructor calls the factory's dispose, then frees.
-        lcws_socket_dispose(s);
+        // SAFETY: the socket is still allocated; nothing else uses it any more.
+        unsafe { lcws_socket_dispose(s) };
         // SAFETY: the socket came from `Box::into_raw` in `open_lcws`; this is its last use.
         drop(unsafe { Box::from_raw(s as *mut FakeSocket) });
     }
@@ -464,7 +469,8 @@ impl LcSocket {
     }
 
     fn request_close(&self) {
-        lcws_socket_request_close(self.0, 1000, LcwsSlice::from_bytes(b"bye"));
+        // SAFETY: the bench holds a reference to the socket; the message outlives the call.
+        unsafe { lcws_socket_request_close(self.0, 1000, LcwsSlice::from_bytes(b"bye")) };
     }
 
     fn release(self) {
@@ -1070,7 +1076,8 @@ fn flood(env: &Env, total: usize, msg: usize, rate: f64) -> MemResult {
             unsafe { fake(sock) }
                 .unacked
                 .fetch_sub(n as i64, Ordering::AcqRel);
-            lcws_socket_completed_receive(sock, n);
+            // SAFETY: the bench holds a reference to the socket.
+            unsafe { lcws_socket_completed_receive(sock, n) };
         }
     });
     let stop = Arc::new(AtomicBool::new(false));

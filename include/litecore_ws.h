@@ -279,11 +279,19 @@ void lcws_socket_open(C4Socket *socket,
  * `C4SocketFactory.write`: queues one binary WebSocket message. litecore-ws owns `data` and
  * releases it exactly once with the host table's `release_buffer`, after it was sent (or
  * dropped because the socket closed).
+ *
+ * # Safety
+ * `socket` must be NULL or a socket LiteCore passed to `open` (it is handed to the host table's
+ * `get_native_handle`); a non-NULL `data.buf` must point to `data.size` readable bytes holding
+ * one reference that the caller gives up.
  */
 void lcws_socket_write(C4Socket *socket, struct LcwsSliceResult data);
 
 /**
  * `C4SocketFactory.completedReceive`: LiteCore processed `byte_count` received bytes.
+ *
+ * # Safety
+ * `socket` must be NULL or a socket LiteCore passed to `open` and has not disposed.
  */
 void lcws_socket_completed_receive(C4Socket *socket, size_t byte_count);
 
@@ -291,6 +299,10 @@ void lcws_socket_completed_receive(C4Socket *socket, size_t byte_count);
  * `C4SocketFactory.requestClose`: starts the close handshake (or aborts a connect in progress).
  * Returns at once; `closed` follows from a litecore-ws thread. May be called from inside
  * `close_requested`.
+ *
+ * # Safety
+ * `socket` must be NULL or a socket LiteCore passed to `open` and has not disposed; a non-NULL
+ * `message.buf` must point to `message.size` readable bytes during the call.
  */
 void lcws_socket_request_close(C4Socket *socket, int status, struct LcwsSlice message);
 
@@ -298,6 +310,9 @@ void lcws_socket_request_close(C4Socket *socket, int status, struct LcwsSlice me
  * `C4SocketFactory.close`: byte-stream framing only. litecore-ws registers `kC4NoFraming`, where
  * LiteCore never calls this; if it is called anyway the socket is aborted with
  * `{LiteCore, 19 Unsupported}`. (Register this entry as NULL: LiteCore requires that.)
+ *
+ * # Safety
+ * `socket` must be NULL or a socket LiteCore passed to `open` and has not disposed.
  */
 void lcws_socket_close(C4Socket *socket);
 
@@ -305,6 +320,9 @@ void lcws_socket_close(C4Socket *socket);
  * `C4SocketFactory.dispose`: LiteCore destroyed the socket. Frees litecore-ws's handle; a
  * connection still running finishes on its own (it holds no pointer to the socket by then,
  * because LiteCore disposes only after litecore-ws released its reference).
+ *
+ * # Safety
+ * `socket` must be NULL or a socket being destroyed by LiteCore (its native handle readable).
  */
 void lcws_socket_dispose(C4Socket *socket);
 
@@ -312,6 +330,9 @@ void lcws_socket_dispose(C4Socket *socket);
  * `C4SocketFactory.attached` (LiteCore 3.4/4.1+): called for sockets made by
  * `c4socket_fromNative`. litecore-ws only makes outgoing connections, so such a socket is
  * refused: it is closed with `{LiteCore, 19 Unsupported}`.
+ *
+ * # Safety
+ * `socket` must be NULL or a socket LiteCore just made with `c4socket_fromNative`.
  */
 void lcws_socket_attached(C4Socket *socket);
 

@@ -21,7 +21,7 @@ cargo fmt --check
 cargo clippy --locked -j"$jobs" --all-targets -- -D warnings
 
 section "rustdoc (warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -j"$jobs"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --document-private-items -j"$jobs"
 
 section "cargo test"
 cargo test --locked -j"$jobs"

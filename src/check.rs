@@ -2,22 +2,29 @@
 //! would, and reports every step — DNS, TCP, TLS with the peer's certificates, the upgrade
 //! request and answer (credentials masked), the negotiated subprotocol — with a plain verdict.
 //!
-//! The steps run the library's own code: [`handshake::build_request`], [`tls::client_config`],
-//! [`tls::handshake`], [`handshake::read_response`], [`handshake::validate_upgrade`],
-//! [`handshake::failure_message`], the connection's DNS and TCP connect. The command-line flags
-//! become an [`Options`] exactly as a replicator's options dict would. Getting a connected TCP
-//! stream is [`connect_stream`], the one place where proxy tunnelling will plug in.
+//! The steps run the library's own code: `handshake::build_request`, `tls::client_config`,
+//! `tls::handshake`, `handshake::read_response`, `handshake::validate_upgrade`,
+//! `handshake::failure_message`, the connection's DNS and TCP connect. The command-line flags
+//! become an `Options` exactly as a replicator's options dict would. Getting a connected TCP
+//! stream is `connect_stream`, the one place where proxy tunnelling will plug in.
 //!
-//! Nothing here prints secrets: the request is shown through [`handshake::UpgradeRequest`]'s
-//! `masked` text, the answer through [`handshake::Response::masked`], the options through a
+//! Nothing here prints secrets: the request is shown through `handshake::UpgradeRequest`'s
+//! `masked` text, the answer through `handshake::Response::masked`, the options through a
 //! summary that names credentials without their values.
 
-use crate::connection::{Address, Transport, CONNECT_TIMEOUT};
+use crate::address::Address;
+use crate::client::request::{Attempt, UpgradeRequest};
+use crate::client::response::Response;
+use crate::client::{
+    proxy, redirect, request as handshake_request, response as handshake_response, tcp,
+    CONNECT_TIMEOUT,
+};
 use crate::error::{Domain, NetworkCode, TransportError};
-use crate::handshake::{self, Attempt, Response, UpgradeRequest};
-use crate::options::{is_token, Auth, AuthType, Options, Proxy, ProxyType, Secret};
-use crate::{proxy, tcp};
-use crate::{session, tls};
+use crate::http::is_token;
+use crate::options::{Auth, AuthType, Options, Proxy, ProxyType, Secret};
+use crate::socket::session;
+use crate::stream::Stream as Transport;
+use crate::tls;
 use futures_util::StreamExt;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -382,7 +389,7 @@ pub fn parse_args<S: AsRef<str>>(args: &[S]) -> Result<Command, UsageError> {
         (None, None) => {}
     }
     // Bad pins, keys or certificates are usage errors, found by the library's own parsers.
-    tls::client_config(&options).map_err(|e| {
+    tls::client::config(&options).map_err(|e| {
         let flag = [
             ("pinnedCert", "--pinned-cert"),
             ("rootCerts", "--ca"),
@@ -430,7 +437,7 @@ pub fn parse_args<S: AsRef<str>>(args: &[S]) -> Result<Command, UsageError> {
 
     // The library's own request builder refuses what a replicator could not send either
     // (reserved header names, CR/LF, ';' in a session id); say so now, as bad usage.
-    handshake::build_request(&address, &options, &generate_key(), &Attempt::default())
+    handshake_request::build_request(&address, &options, &generate_key(), &Attempt::default())
         .map_err(|e| invalid("options", e.message))?;
 
     Ok(Command::Check(Box::new(Config {
@@ -487,7 +494,7 @@ pub fn parse_check_url(url: &str) -> Result<Address, UsageError> {
     }
     let without_fragment = url.split('#').next().unwrap_or(url);
     let mut address =
-        handshake::parse_url(without_fragment).ok_or_else(|| bad("cannot parse host and port"))?;
+        redirect::parse_url(without_fragment).ok_or_else(|| bad("cannot parse host and port"))?;
     let (path, query) = match address.path.split_once('?') {
         Some((p, q)) => (p.to_string(), Some(q.to_string())),
         None => (address.path.clone(), None),
@@ -906,7 +913,7 @@ pub async fn run(config: &Config, report: &mut Report) {
 
     // TLS configuration first, as the library does (bad rootCerts fail before connecting).
     let tls_config = if address.is_tls() {
-        match tls::client_config(options) {
+        match tls::client::config(options) {
             Ok(c) => Some(c),
             Err(e) => return report.fail(Step::Tls, e),
         }
@@ -939,7 +946,11 @@ pub async fn run(config: &Config, report: &mut Report) {
                 trust_source: trust_source(options, config.ca_file.as_deref()),
                 ..TlsReport::default()
             };
-            let result = timeout_at(deadline, tls::handshake(tcp, &address.host, tls_config)).await;
+            let result = timeout_at(
+                deadline,
+                tls::client::handshake(tcp, &address.host, tls_config),
+            )
+            .await;
             match result {
                 Ok(Ok(tls_stream)) => {
                     let (_, conn) = tls_stream.get_ref();
@@ -947,7 +958,7 @@ pub async fn run(config: &Config, report: &mut Report) {
                     tls_report.trusted = true;
                     tls_report.pinned_in_chain = pinned_in_chain(options, conn.peer_certificates());
                     report.tls = Some(tls_report);
-                    proxy::Stream::Tls(Box::new(tls_stream))
+                    Transport::Tls(Box::new(tls_stream))
                 }
                 Ok(Err(e)) => {
                     // Show the certificates anyway: a second handshake that only records them.
@@ -977,11 +988,15 @@ pub async fn run(config: &Config, report: &mut Report) {
     };
 
     // The request, exactly as a replicator with these options would send it.
-    let request =
-        match handshake::build_request(address, options, &generate_key(), &Attempt::default()) {
-            Ok(r) => r,
-            Err(e) => return report.fail(Step::Request, e),
-        };
+    let request = match handshake_request::build_request(
+        address,
+        options,
+        &generate_key(),
+        &Attempt::default(),
+    ) {
+        Ok(r) => r,
+        Err(e) => return report.fail(Step::Request, e),
+    };
     report.request = Some(request.masked.clone());
     let exchange = async {
         stream.write_all(&request.bytes).await.map_err(|e| {
@@ -994,7 +1009,7 @@ pub async fn run(config: &Config, report: &mut Report) {
                 ),
             )
         })?;
-        handshake::read_response(&mut stream)
+        handshake_response::read_response(&mut stream)
             .await
             .map_err(|e| (Step::Response, e))
     };
@@ -1008,12 +1023,15 @@ pub async fn run(config: &Config, report: &mut Report) {
     if response.status != 101 {
         // Read the (small) error body for its `reason`, as the library does.
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        handshake::read_error_body(&mut stream, &response, &mut rest, left).await;
-        report.failure_message = Some(handshake::failure_message(&response, &rest));
-        return report.fail(Step::Response, handshake::upgrade_refused(&response, &rest));
+        handshake_response::read_error_body(&mut stream, &response, &mut rest, left).await;
+        report.failure_message = Some(handshake_response::failure_message(&response, &rest));
+        return report.fail(
+            Step::Response,
+            handshake_response::upgrade_refused(&response, &rest),
+        );
     }
 
-    if let Err(e) = handshake::validate_upgrade(&request, &response) {
+    if let Err(e) = handshake_response::validate_upgrade(&request, &response) {
         report.protocol = response_protocol(&response);
         return report.fail(Step::Upgrade, e);
     }
@@ -1046,7 +1064,7 @@ pub async fn connect_stream(
     address: &Address,
     options: &Options,
     trace: &mut ConnectTrace,
-) -> Result<proxy::Stream, (Step, TransportError)> {
+) -> Result<Transport, (Step, TransportError)> {
     trace.ip_literal = address.host.parse::<std::net::IpAddr>().is_ok();
     let selected = proxy::select(address, options).map_err(|e| (Step::Tcp, e))?;
     if selected.is_some() {
@@ -1075,7 +1093,7 @@ pub async fn connect_stream(
         let attempt = trace.attempts.last_mut().expect("just pushed");
         attempt.elapsed = started.elapsed();
         match result {
-            Ok((stream, _)) => return Ok(proxy::Stream::Tcp(stream)),
+            Ok((stream, _)) => return Ok(Transport::Tcp(stream)),
             Err(e) => {
                 attempt.error = Some(e.clone());
                 last = Some(e);
@@ -1180,7 +1198,7 @@ impl ServerCertVerifier for DisplayOnlyVerifier {
 /// The display-only handshake: returns the connection state (chain, version, cipher); the
 /// stream is dropped at once.
 async fn display_handshake(
-    tcp: proxy::Stream,
+    tcp: Transport,
     host: &str,
 ) -> Result<rustls::ClientConnection, TransportError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -1196,7 +1214,7 @@ async fn display_handshake(
     let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
         .await
-        .map_err(|e| tls::map_handshake_error(&e, host))?;
+        .map_err(|e| tls::client::map_handshake_error(&e, host))?;
     let (_, conn) = stream.into_inner();
     Ok(conn)
 }
@@ -1249,7 +1267,7 @@ async fn who_am_i(address: &Address, options: &Options) -> WhoAmI {
         ws_protocols: Vec::new(),
         ..options.clone()
     };
-    let request = match handshake::build_request(
+    let request = match handshake_request::build_request(
         &target,
         &session_options,
         &generate_key(),
@@ -1265,12 +1283,12 @@ async fn who_am_i(address: &Address, options: &Options) -> WhoAmI {
         Err((_, e)) => return WhoAmI::Unknown(e.message),
     };
     let mut stream: Transport = if target.is_tls() {
-        let config = match tls::client_config(options) {
+        let config = match tls::client::config(options) {
             Ok(c) => c,
             Err(e) => return WhoAmI::Unknown(e.message),
         };
-        match tls::handshake(tcp, &target.host, config).await {
-            Ok(s) => proxy::Stream::Tls(Box::new(s)),
+        match tls::client::handshake(tcp, &target.host, config).await {
+            Ok(s) => Transport::Tls(Box::new(s)),
             Err(e) => return WhoAmI::Unknown(e.message),
         }
     } else {
@@ -1279,7 +1297,7 @@ async fn who_am_i(address: &Address, options: &Options) -> WhoAmI {
     if let Err(e) = stream.write_all(&bytes).await {
         return WhoAmI::Unknown(e.to_string());
     }
-    let (response, mut body) = match handshake::read_response(&mut stream).await {
+    let (response, mut body) = match handshake_response::read_response(&mut stream).await {
         Ok(r) => r,
         Err(e) => return WhoAmI::Unknown(e.message),
     };
@@ -1289,9 +1307,9 @@ async fn who_am_i(address: &Address, options: &Options) -> WhoAmI {
             response.status
         ));
     }
-    let want = handshake::content_length(&response)
-        .unwrap_or(handshake::MAX_ERROR_BODY)
-        .min(handshake::MAX_ERROR_BODY);
+    let want = handshake_response::content_length(&response)
+        .unwrap_or(handshake_response::MAX_ERROR_BODY)
+        .min(handshake_response::MAX_ERROR_BODY);
     let mut chunk = [0u8; 4096];
     while body.len() < want {
         match stream.read(&mut chunk).await {
@@ -1623,7 +1641,7 @@ fn http_verdict(report: &Report, response: &Response) -> Verdict {
                     .auth
                     .as_ref()
                     .and_then(|a| a.cookie_name.as_deref())
-                    .unwrap_or(handshake::SESSION_COOKIE);
+                    .unwrap_or(crate::client::cookies::SESSION_COOKIE);
                 let text = match sent {
                     Some("session cookie") => format!(
                         "401: SG did not use the session cookie '{cookie_name}' and wants \
@@ -1742,7 +1760,7 @@ fn auth_summary(o: &Options) -> String {
                 "Session, cookie {}=***",
                 a.cookie_name
                     .as_deref()
-                    .unwrap_or(handshake::SESSION_COOKIE)
+                    .unwrap_or(crate::client::cookies::SESSION_COOKIE)
             ),
             AuthType::OpenIdConnect => "OpenID Connect, Authorization: Bearer ***".to_string(),
             AuthType::ClientCert => "Client Cert".to_string(),
@@ -1800,7 +1818,7 @@ pub fn render_text(r: &Report) -> String {
             || n.eq_ignore_ascii_case("cookie")
             || n.eq_ignore_ascii_case("proxy-authorization")
         {
-            handshake::mask_value(n, val.as_bytes())
+            handshake_request::mask_value(n, val.as_bytes())
         } else {
             val.clone()
         };
@@ -2707,7 +2725,7 @@ mod tests {
         ]);
         let config = parse(&["check", "ws://h:1/db", "--session", "SESSIONID42"]).unwrap();
         let request =
-            handshake::build_request(&config.address, &r.options, "k", &Attempt::default());
+            handshake_request::build_request(&config.address, &r.options, "k", &Attempt::default());
         // The session cookie and an Authorization header together are refused by nothing; masked.
         r.request = Some(request.unwrap().masked);
         r.response = Some(answer(

@@ -61,10 +61,10 @@ pub enum NetworkCode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
 pub enum LiteCoreCode {
-    Unimplemented = 2,
     InvalidParameter = 9,
+    /// A bug in litecore-ws (a panic caught in a socket's task).
+    UnexpectedError = 10,
     Unsupported = 19,
-    RemoteError = 26,
 }
 
 /// WebSocket close codes (domain 6) that the transport itself produces.

@@ -1,27 +1,53 @@
-//! litecore-ws: a WebSocket transport (ws and wss) for Couchbase Lite Core's replicator, with a
-//! C ABI. See README.md for the C API; this crate's Rust modules are its implementation.
+//! litecore-ws: a WebSocket transport (ws and wss) for Couchbase Lite Core's replicator, both
+//! ways, with a C ABI. See README.md for the C API; this crate's Rust modules are its
+//! implementation, private to it.
 //!
-//! Layout: [`ffi`] is the C boundary (the only `unsafe` code); [`connection`] runs one actor per
-//! socket on the [`runtime`] over a stream from [`proxy`] (direct or tunnelled, [`tcp`] below it);
-//! [`options`] parses LiteCore's options from [`fleece`]; [`error`] maps failures to C4Errors;
-//! [`log`] routes log lines; [`check`] is the `litecore-ws check` diagnostics command (the
-//! `litecore-ws` binary), built from the same pieces.
+//! Layout, one folder per role:
+//! - [`ffi`]: the C boundary (the only `unsafe` code, apart from [`interfaces`]'s OS call):
+//!   the exported `lcws_*` functions, the host table through which LiteCore is called, C types;
+//! - [`socket`]: one task per socket and the registry of live ones; [`socket::session`], the
+//!   open WebSocket shared by both roles (messages, flow control, heartbeat, close);
+//! - [`client`]: the connect path of outgoing sockets (tcp, proxy, TLS, upgrade request,
+//!   authentication, cookies, redirects, the answer);
+//! - [`tls`]: rustls configurations and certificate policies;
+//! - beside them: [`address`] and [`litecore`] (what a socket is and what it says to LiteCore),
+//!   [`stream`] (the byte stream under a WebSocket), [`http`] (HTTP heads), [`options`] parsed
+//!   from [`fleece`], [`error`] mapping to C4Errors, the [`runtime`], [`log`].
 
-// `unsafe` is refused everywhere but the C boundary (`ffi` allows it, each block with a SAFETY
-// line).
+// `unsafe` is refused everywhere but the C boundary (`ffi`) and the interface lookup
+// (`interfaces`), each block with a SAFETY line.
 #![deny(unsafe_code)]
+// The crate's documentation is for its maintainers (the C header documents the API): it is built
+// with --document-private-items, and the overview above links to private modules.
+#![allow(rustdoc::private_intra_doc_links)]
+
+pub(crate) mod address;
+pub(crate) mod client;
+pub(crate) mod error;
+pub mod ffi;
+pub(crate) mod fleece;
+pub(crate) mod handle_set;
+pub(crate) mod http;
+pub(crate) mod interfaces;
+pub(crate) mod litecore;
+pub(crate) mod log;
+pub(crate) mod options;
+pub(crate) mod runtime;
+pub(crate) mod socket;
+pub(crate) mod stream;
+pub(crate) mod tls;
 
 pub mod check;
-pub mod connection;
-pub mod error;
-pub mod ffi;
-pub mod fleece;
-pub mod handle_set;
-pub mod handshake;
-pub mod log;
-pub mod options;
-pub mod proxy;
-pub mod runtime;
-pub mod session;
-pub mod tcp;
-pub mod tls;
+
+/// Not an API: the pieces the fuzz targets, the benchmarks, the integration tests and the
+/// `litecore-ws` command use from inside the crate. Anything here may change in any release.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::address::Address;
+    pub use crate::client::{cookies, proxy, redirect, request, response};
+    pub use crate::fleece::{decode, encode_headers, Encoder, FleeceError, Value};
+    pub use crate::http::{is_token, MAX_HEADERS};
+    pub use crate::options::{Auth, AuthType, Options, Secret};
+    pub use crate::tls::certinfo::{is_public_key, CertInfo};
+    pub use crate::tls::parse_certificates;
+}

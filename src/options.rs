@@ -231,7 +231,7 @@ impl Options {
                 "auth" => o.auth = Some(parse_auth(v)?),
                 "cookies" => {
                     let cookies = secret(key, v)?;
-                    if has_line_break(cookies.expose()) {
+                    if !crate::http::is_clean_value(cookies.expose()) {
                         return Err(err(
                             key,
                             "contains a line break or NUL (header injection refused)",
@@ -242,7 +242,7 @@ impl Options {
                 "headers" => o.headers = parse_headers(v)?,
                 "WS-Protocols" => {
                     let protocols = string(key, v)?;
-                    if has_line_break(protocols.as_bytes()) {
+                    if !crate::http::is_clean_value(protocols.as_bytes()) {
                         return Err(err(
                             key,
                             "contains a line break or NUL (header injection refused)",
@@ -318,7 +318,7 @@ fn parse_auth(v: &Value<'_>) -> Result<Auth, OptionsError> {
             "challengeAuth" => auth.challenge_auth = boolean(&path, v)?,
             "cookieName" => {
                 let name = string(&path, v)?;
-                if !is_token(&name) {
+                if !crate::http::is_token(&name) {
                     return Err(err(&path, format!("is not a valid cookie name: {name:?}")));
                 }
                 auth.cookie_name = Some(name);
@@ -401,25 +401,13 @@ fn parse_proxy(v: &Value<'_>) -> Result<Proxy, OptionsError> {
     Ok(proxy)
 }
 
-/// RFC 7230 `token`: what a header or cookie name may contain.
-pub fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// CR, LF or NUL in a header value would let it start a new header line.
-fn has_line_break(value: &[u8]) -> bool {
-    value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
-}
-
 fn parse_headers(v: &Value<'_>) -> Result<Vec<(String, String)>, OptionsError> {
     let entries = dict("headers", v)?;
     let mut out = Vec::with_capacity(entries.len());
     for (raw_key, v) in entries {
         let name = std::str::from_utf8(raw_key)
             .ok()
-            .filter(|n| is_token(n))
+            .filter(|n| crate::http::is_token(n))
             .ok_or_else(|| {
                 err(
                     "headers",
@@ -431,7 +419,7 @@ fn parse_headers(v: &Value<'_>) -> Result<Vec<(String, String)>, OptionsError> {
             })?;
         let path = format!("headers.{name}");
         let value = string(&path, v)?;
-        if has_line_break(value.as_bytes()) {
+        if !crate::http::is_clean_value(value.as_bytes()) {
             return Err(err(
                 &path,
                 "contains a line break or NUL (header injection refused)",

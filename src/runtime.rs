@@ -5,6 +5,7 @@
 //! grows with the number of sockets. [`shutdown`] stops it for hosts that unload the library; a
 //! later `open` starts a fresh one.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -18,6 +19,13 @@ pub const MAX_WORKER_THREADS: usize = 64;
 /// 0 = not configured by the host (use the environment or the default).
 static CONFIGURED_WORKERS: AtomicUsize = AtomicUsize::new(0);
 static RUNTIME: Mutex<Option<Runtime>> = Mutex::new(None);
+
+thread_local! {
+    /// Set on the threads of litecore-ws's own runtime (workers and its blocking pool) when they
+    /// start. Any other thread, including those of a tokio runtime the host runs itself, is not
+    /// one of ours.
+    static OURS: Cell<bool> = const { Cell::new(false) };
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuntimeError {
@@ -91,6 +99,7 @@ pub fn handle() -> Result<Handle, RuntimeError> {
         // Blocking work (DNS lookups) gets a small, bounded pool of its own.
         .max_blocking_threads(4)
         .thread_name("lcws-worker")
+        .on_thread_start(|| OURS.with(|o| o.set(true)))
         .enable_io()
         .enable_time()
         .build()
@@ -100,9 +109,10 @@ pub fn handle() -> Result<Handle, RuntimeError> {
     Ok(handle)
 }
 
-/// True when the calling thread is one of the runtime's own.
+/// True when the calling thread is one of litecore-ws's runtime threads (not merely a thread
+/// of some tokio runtime: a host may run its own).
 pub fn on_runtime_thread() -> bool {
-    Handle::try_current().is_ok()
+    OURS.with(Cell::get)
 }
 
 /// Stops the runtime, waiting up to `grace` for its tasks to end. Returns false when no runtime
@@ -124,6 +134,33 @@ pub fn shutdown(grace: Duration) -> Result<bool, RuntimeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_our_own_threads_count_as_ours() {
+        // A tokio runtime of the host's own is not litecore-ws's.
+        let foreign = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(!foreign.block_on(async { on_runtime_thread() }));
+        assert!(!on_runtime_thread());
+        let ours = handle().unwrap();
+        let inside = std::thread::scope(|s| {
+            s.spawn(|| {
+                ours.block_on(ours.spawn(async { on_runtime_thread() }))
+                    .unwrap()
+            })
+            .join()
+            .unwrap()
+        });
+        assert!(
+            inside,
+            "a task on litecore-ws's runtime is on one of its threads"
+        );
+        let blocking = ours
+            .block_on(ours.spawn_blocking(on_runtime_thread))
+            .unwrap();
+        assert!(blocking, "its blocking pool is its own too");
+    }
 
     #[test]
     fn worker_count_bounds() {

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use litecore_ws::fleece::{decode, encode_headers, Encoder, FleeceError, Value};
+use litecore_ws::internals::{decode, encode_headers, Encoder, FleeceError, Value};
 use serde_json::Value as Json;
 
 /// Encode cases: (NAME, variants), where variants holds `s` if

@@ -7,8 +7,8 @@
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use litecore_ws::handshake::{merge_cookies, SESSION_COOKIE};
-use litecore_ws::options::is_token;
+use litecore_ws::internals::cookies::{merge_cookies, SESSION_COOKIE};
+use litecore_ws::internals::is_token;
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {

@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use litecore_ws::fleece::{decode, Encoder, Value};
+use litecore_ws::internals::{decode, Encoder, Value};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(value) = decode(data) else { return };

@@ -8,13 +8,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use litecore_ws::connection::Address;
-use litecore_ws::fleece::{decode, Value};
-use litecore_ws::handshake::{
-    asks_for_basic, build_request, content_length, failure_message, read_response,
-    redirect_target, validate_upgrade, Attempt, UpgradeRequest, MAX_HEADERS,
+use litecore_ws::internals::Address;
+use litecore_ws::internals::{decode, Value};
+use litecore_ws::internals::redirect::target as redirect_target;
+use litecore_ws::internals::request::{build_request, Attempt, UpgradeRequest};
+use litecore_ws::internals::response::{
+    asks_for_basic, content_length, failure_message, read_response, validate_upgrade,
 };
-use litecore_ws::options::Options;
+use litecore_ws::internals::MAX_HEADERS;
+use litecore_ws::internals::Options;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::OnceLock;

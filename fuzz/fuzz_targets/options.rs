@@ -9,10 +9,10 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use litecore_ws::connection::Address;
-use litecore_ws::handshake::{build_request, Attempt};
-use litecore_ws::options::Options;
-use litecore_ws::tls::parse_certificates;
+use litecore_ws::internals::Address;
+use litecore_ws::internals::request::{build_request, Attempt};
+use litecore_ws::internals::Options;
+use litecore_ws::internals::parse_certificates;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(options) = Options::from_fleece(data) else {

@@ -12,10 +12,10 @@ mod common;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use litecore_ws::connection::Address;
-use litecore_ws::fleece::Encoder;
-use litecore_ws::handshake::{build_request, Attempt};
-use litecore_ws::options::{Auth, AuthType, Options, Secret};
+use litecore_ws::internals::Address;
+use litecore_ws::internals::Encoder;
+use litecore_ws::internals::request::{build_request, Attempt};
+use litecore_ws::internals::{Auth, AuthType, Options, Secret};
 
 #[derive(Arbitrary, Debug)]
 struct Input {

@@ -8,9 +8,10 @@ mod common;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use litecore_ws::connection::Address;
-use litecore_ws::handshake::{host_header, mask_value, parse_url};
-use litecore_ws::proxy::{connect_request, no_proxy_matches, parse_proxy_url};
+use litecore_ws::internals::Address;
+use litecore_ws::internals::redirect::parse_url;
+use litecore_ws::internals::request::{host_header, mask_value};
+use litecore_ws::internals::proxy::{connect_request, no_proxy_matches, parse_proxy_url};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {

@@ -3,12 +3,14 @@
 
 use super::host::{self, HostSocket, LcwsHostTable, LiteCoreBuffer};
 use super::types::{C4Socket, LcwsAddress, LcwsSlice, LcwsSliceResult};
-use crate::connection::{self, Address, Command, SocketHandle};
+use crate::address::Address;
 use crate::error::{close_code, LiteCoreCode, TransportError};
 use crate::handle_set::HandleSet;
 use crate::lcws_log;
+use crate::litecore::Command;
 use crate::log::Level;
 use crate::options::Options;
+use crate::socket::{self, Scope, SocketHandle};
 use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,11 +57,7 @@ fn boundary<R>(name: &str, fallback: R, body: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => r,
         Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let what = crate::log::panic_message(payload.as_ref());
             lcws_log!(Level::Error, None, "internal error in {name}: {what}");
             fallback
         }
@@ -162,7 +160,7 @@ pub unsafe extern "C" fn lcws_socket_open(
             );
             return;
         }
-        let id = connection::next_id();
+        let id = socket::next_id();
         let Some(host_socket) = host::retain_socket(socket, id, context) else {
             lcws_log!(
                 Level::Error,
@@ -190,15 +188,22 @@ fn start_socket(
     host_socket: HostSocket,
     setup: Result<(Address, crate::options::Options), TransportError>,
 ) {
-    // The native handle is stored before the actor starts: the actor may finish (and LiteCore
+    // The native handle is stored before the task starts: the task may finish (and LiteCore
     // may dispose the socket) before this function returns.
-    let (handle, pending) = connection::prepare(id);
+    let (handle, pending) = socket::prepare(id, None);
     let ptr = Box::into_raw(Box::new(handle));
     handles()
         .get_or_insert_with(HandleSet::default)
         .insert(ptr as usize);
     host::set_native_handle(socket, ptr.cast());
-    if let Err((host_socket, err)) = pending.spawn(Box::new(host_socket), setup) {
+    let body: socket::RoleBody = match setup {
+        Ok((address, options)) => Box::new(move |id, host, commands| {
+            Box::pin(crate::client::run(id, host, address, options, commands))
+        }),
+        // Reported through `closed` from the socket's task, never inside `open`.
+        Err(err) => Box::new(move |_, _, _| Box::pin(async move { Some(err) })),
+    };
+    if let Err((host_socket, err)) = pending.spawn(Box::new(host_socket), body) {
         lcws_log!(Level::Error, Some(id), "{err}");
         // No runtime: report from a plain thread so `closed` never runs inside `open`.
         let spawned = std::thread::Builder::new()
@@ -217,8 +222,13 @@ fn start_socket(
 /// `C4SocketFactory.write`: queues one binary WebSocket message. litecore-ws owns `data` and
 /// releases it exactly once with the host table's `release_buffer`, after it was sent (or
 /// dropped because the socket closed).
+///
+/// # Safety
+/// `socket` must be NULL or a socket LiteCore passed to `open` (it is handed to the host table's
+/// `get_native_handle`); a non-NULL `data.buf` must point to `data.size` readable bytes holding
+/// one reference that the caller gives up.
 #[no_mangle]
-pub extern "C" fn lcws_socket_write(socket: *mut C4Socket, data: LcwsSliceResult) {
+pub unsafe extern "C" fn lcws_socket_write(socket: *mut C4Socket, data: LcwsSliceResult) {
     boundary("lcws_socket_write", (), || {
         let Some(buffer) = LiteCoreBuffer::adopt(data) else {
             lcws_log!(
@@ -242,8 +252,11 @@ pub extern "C" fn lcws_socket_write(socket: *mut C4Socket, data: LcwsSliceResult
 }
 
 /// `C4SocketFactory.completedReceive`: LiteCore processed `byte_count` received bytes.
+///
+/// # Safety
+/// `socket` must be NULL or a socket LiteCore passed to `open` and has not disposed.
 #[no_mangle]
-pub extern "C" fn lcws_socket_completed_receive(socket: *mut C4Socket, byte_count: usize) {
+pub unsafe extern "C" fn lcws_socket_completed_receive(socket: *mut C4Socket, byte_count: usize) {
     boundary("lcws_socket_completed_receive", (), || {
         if with_handle(socket, |h| h.send(Command::CompletedReceive(byte_count))).is_none() {
             lcws_log!(
@@ -258,8 +271,12 @@ pub extern "C" fn lcws_socket_completed_receive(socket: *mut C4Socket, byte_coun
 /// `C4SocketFactory.requestClose`: starts the close handshake (or aborts a connect in progress).
 /// Returns at once; `closed` follows from a litecore-ws thread. May be called from inside
 /// `close_requested`.
+///
+/// # Safety
+/// `socket` must be NULL or a socket LiteCore passed to `open` and has not disposed; a non-NULL
+/// `message.buf` must point to `message.size` readable bytes during the call.
 #[no_mangle]
-pub extern "C" fn lcws_socket_request_close(
+pub unsafe extern "C" fn lcws_socket_request_close(
     socket: *mut C4Socket,
     status: c_int,
     message: LcwsSlice,
@@ -286,8 +303,11 @@ pub extern "C" fn lcws_socket_request_close(
 /// `C4SocketFactory.close`: byte-stream framing only. litecore-ws registers `kC4NoFraming`, where
 /// LiteCore never calls this; if it is called anyway the socket is aborted with
 /// `{LiteCore, 19 Unsupported}`. (Register this entry as NULL: LiteCore requires that.)
+///
+/// # Safety
+/// `socket` must be NULL or a socket LiteCore passed to `open` and has not disposed.
 #[no_mangle]
-pub extern "C" fn lcws_socket_close(socket: *mut C4Socket) {
+pub unsafe extern "C" fn lcws_socket_close(socket: *mut C4Socket) {
     boundary("lcws_socket_close", (), || {
         let err = TransportError::litecore(
             LiteCoreCode::Unsupported,
@@ -301,8 +321,11 @@ pub extern "C" fn lcws_socket_close(socket: *mut C4Socket) {
 /// `C4SocketFactory.dispose`: LiteCore destroyed the socket. Frees litecore-ws's handle; a
 /// connection still running finishes on its own (it holds no pointer to the socket by then,
 /// because LiteCore disposes only after litecore-ws released its reference).
+///
+/// # Safety
+/// `socket` must be NULL or a socket being destroyed by LiteCore (its native handle readable).
 #[no_mangle]
-pub extern "C" fn lcws_socket_dispose(socket: *mut C4Socket) {
+pub unsafe extern "C" fn lcws_socket_dispose(socket: *mut C4Socket) {
     boundary("lcws_socket_dispose", (), || {
         if socket.is_null() {
             return;
@@ -324,13 +347,16 @@ pub extern "C" fn lcws_socket_dispose(socket: *mut C4Socket) {
 /// `C4SocketFactory.attached` (LiteCore 3.4/4.1+): called for sockets made by
 /// `c4socket_fromNative`. litecore-ws only makes outgoing connections, so such a socket is
 /// refused: it is closed with `{LiteCore, 19 Unsupported}`.
+///
+/// # Safety
+/// `socket` must be NULL or a socket LiteCore just made with `c4socket_fromNative`.
 #[no_mangle]
-pub extern "C" fn lcws_socket_attached(socket: *mut C4Socket) {
+pub unsafe extern "C" fn lcws_socket_attached(socket: *mut C4Socket) {
     boundary("lcws_socket_attached", (), || {
         if socket.is_null() {
             return;
         }
-        let id = connection::next_id();
+        let id = socket::next_id();
         lcws_log!(
             Level::Error,
             Some(id),
@@ -438,7 +464,11 @@ pub extern "C" fn lcws_shutdown() -> LcwsStatus {
         }
         let going_away =
             TransportError::websocket(close_code::GOING_AWAY, "litecore-ws is shutting down");
-        let remaining = connection::abort_all(&going_away, SHUTDOWN_GRACE);
+        let remaining = socket::stop_all(
+            Scope::All,
+            || Command::Abort(going_away.clone()),
+            SHUTDOWN_GRACE,
+        );
         if remaining > 0 {
             lcws_log!(
                 Level::Warning,
@@ -477,11 +507,11 @@ mod tests {
     fn exported_limits_match_the_session() {
         assert_eq!(
             LCWS_MAX_MESSAGE_SIZE as usize,
-            crate::session::MAX_MESSAGE_SIZE
+            crate::socket::session::MAX_MESSAGE_SIZE
         );
         assert_eq!(
             LCWS_READ_PAUSE_THRESHOLD as usize,
-            crate::session::READ_PAUSE_THRESHOLD
+            crate::socket::session::READ_PAUSE_THRESHOLD
         );
     }
 

@@ -5,8 +5,9 @@
 //! goes through [`HostSocket`], which the connection actor owns for exactly one socket.
 
 use super::types::{C4Socket, LcwsAddress, LcwsError, LcwsSlice, LcwsSliceResult};
-use crate::connection::{Address, LiteCoreSocket, WriteBuffer};
+use crate::address::Address;
 use crate::error::TransportError;
+use crate::litecore::{LiteCoreSocket, WriteBuffer};
 use crate::log::{self, Level};
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CString};

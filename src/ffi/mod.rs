@@ -12,5 +12,4 @@
 
 pub mod exports;
 pub mod host;
-pub mod os;
 pub mod types;

@@ -65,11 +65,6 @@ impl LcwsError {
 }
 
 impl LcwsSlice {
-    pub const NULL: LcwsSlice = LcwsSlice {
-        buf: std::ptr::null(),
-        size: 0,
-    };
-
     /// Borrows a Rust byte slice for the duration of a host call.
     pub fn from_bytes(bytes: &[u8]) -> LcwsSlice {
         LcwsSlice {

@@ -10,7 +10,7 @@
 //!   plain encoder never produces and what this crate cannot interpret:
 //!   extern pointers, shared (integer) keys, the "magic parent" key, non-string
 //!   keys, unsorted or duplicate keys, malformed varints and nesting deeper than
-//!   [`MAX_DEPTH`]. It never panics, never recurses deeper than `MAX_DEPTH`,
+//!   [`reader::MAX_DEPTH`]. It never panics, never recurses deeper than `MAX_DEPTH`,
 //!   and never allocates more than a small multiple of the input size.
 //! * [`Encoder`]: a writer whose output is byte-for-byte what the real
 //!   `FLEncoder_New()` + `FLEncoder_Write*` + `FLEncoder_Finish()` produce
@@ -27,5 +27,5 @@
 mod reader;
 mod writer;
 
-pub use reader::{decode, FleeceError, Value, MAX_DEPTH};
+pub use reader::{decode, FleeceError, Value};
 pub use writer::{encode_headers, Encoder};

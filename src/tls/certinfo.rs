@@ -4,7 +4,6 @@
 
 use crate::error::NetworkCode;
 use x509_parser::prelude::{FromDer, X509Certificate};
-use x509_parser::time::ASN1Time;
 
 /// The parts of an X.509 certificate the trust policies look at.
 #[derive(Debug, Clone)]
@@ -80,13 +79,6 @@ pub fn is_public_key(der: &[u8]) -> bool {
     matches!(SubjectPublicKeyInfo::from_der(der), Ok((rest, _)) if rest.is_empty())
 }
 
-/// Unix seconds as an ASN.1 time, for callers that want x509-parser's formatting.
-pub fn format_time(secs: i64) -> String {
-    ASN1Time::from_timestamp(secs)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| secs.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +88,5 @@ mod tests {
         assert!(CertInfo::parse(b"").is_none());
         assert!(CertInfo::parse(&[0x30, 0x03, 1, 2, 3]).is_none());
         assert!(!is_public_key(b"\x30\x00"));
-        assert!(!format_time(0).is_empty());
     }
 }

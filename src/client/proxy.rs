@@ -24,105 +24,15 @@
 //! Inside the tunnel the upgrade request uses the origin-form path and never carries the proxy's
 //! credentials (LiteCore 4.1's built-in transport leaks them there; see the socket contract §12).
 
-use crate::connection::Address;
+use super::{request, response, tcp};
+use crate::address::Address;
 use crate::error::{close_code, LiteCoreCode, NetworkCode, Stage, TransportError};
 use crate::options::{Options, ProxyType, Secret};
-use crate::{handshake, lcws_log, log::Level, tcp, tls};
+use crate::stream::Stream;
+use crate::{lcws_log, log::Level, tls};
 use std::fmt;
-use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
-
-/// A connected byte stream: TCP, or TLS over a stream (wss directly, an HTTPS proxy, or wss
-/// through an HTTPS proxy, which is TLS inside TLS).
-pub enum Stream {
-    Tcp(TcpStream),
-    Tls(Box<TlsStream<Stream>>),
-}
-
-impl Stream {
-    /// Wraps the stream in TLS to `host` (the server-name check uses `host`).
-    pub async fn into_tls(
-        self,
-        host: &str,
-        config: std::sync::Arc<rustls::ClientConfig>,
-    ) -> Result<Stream, TransportError> {
-        Ok(Stream::Tls(Box::new(
-            tls::handshake(self, host, config).await?,
-        )))
-    }
-}
-
-impl fmt::Debug for Stream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Stream::Tcp(_) => f.write_str("Stream::Tcp"),
-            Stream::Tls(inner) => write!(f, "Stream::Tls({:?})", inner.get_ref().0),
-        }
-    }
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            Stream::Tcp(s) => s.is_write_vectored(),
-            Stream::Tls(s) => s.is_write_vectored(),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
+use tokio::io::AsyncWriteExt;
 
 /// The kind of proxy (SOCKS is refused before a proxy is chosen).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,12 +149,13 @@ pub async fn connect(
     let (tcp, addr) = tcp::connect(id, &proxy.host, proxy.port, Some(&what), options).await?;
     let mut stream = Stream::Tcp(tcp);
     if proxy.kind == ProxyKind::Https {
-        stream = stream
-            .into_tls(&proxy.host, tls::proxy_client_config(options)?)
+        let config = tls::client::proxy_config(options)?;
+        let tls = tls::client::handshake(stream, &proxy.host, config)
             .await
             .map_err(|e| TransportError::new(e.domain, e.code, format!("{what}: {}", e.message)))?;
+        stream = Stream::Tls(Box::new(tls));
     }
-    let request = connect_request(target, &proxy, &user_agent(options));
+    let request = connect_request(target, &proxy, &request::user_agent(options));
     lcws_log!(
         Level::Verbose,
         Some(id),
@@ -254,7 +165,7 @@ pub async fn connect(
     stream.write_all(&request.bytes).await.map_err(|e| {
         TransportError::from_io(&e, Stage::Handshake, &format!("sending CONNECT to {what}"))
     })?;
-    let (response, rest) = handshake::read_response(&mut stream)
+    let (response, rest) = response::read_response(&mut stream)
         .await
         .map_err(|e| proxy_read_error(e, &what))?;
     lcws_log!(
@@ -285,15 +196,6 @@ pub async fn connect(
         ));
     }
     Ok((stream, Route::Proxy { proxy, addr }))
-}
-
-fn user_agent(options: &Options) -> String {
-    options
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(handshake::default_user_agent)
 }
 
 /// A proxy's answer could not be read: say so in the proxy's name. A close before any answer
@@ -342,7 +244,7 @@ pub fn connect_request(target: &Address, proxy: &ProxyServer, user_agent: &str) 
         let empty = Secret(Vec::new());
         let password = proxy.password.as_ref().unwrap_or(&empty);
         bytes.extend_from_slice(b"Proxy-Authorization: ");
-        bytes.extend_from_slice(&handshake::basic_credentials(user, password.expose()));
+        bytes.extend_from_slice(&request::basic_credentials(user, password.expose()));
         bytes.extend_from_slice(b"\r\n");
         masked.push_str("Proxy-Authorization: Basic ***\r\n");
     }
@@ -616,7 +518,7 @@ mod tests {
     use std::collections::HashMap;
     use std::ffi::OsString;
 
-    use crate::connection::test_address as addr;
+    use crate::address::test_address as addr;
 
     fn proxy(user: Option<&str>, pass: Option<&str>) -> ProxyServer {
         ProxyServer {

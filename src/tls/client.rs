@@ -1,85 +1,20 @@
-//! TLS for `wss`: rustls with an explicit crypto provider (ring). litecore-ws never installs a
-//! process-wide provider; that choice belongs to the host application.
-//!
-//! Trust: `rootCerts` (PEM or DER, one or several certificates) replaces the default anchors
-//! (Mozilla's roots plus the system bundle, [`roots`]); `pinnedCert`, `onlySelfSignedServer` and
-//! `acceptAllCerts` select other policies ([`verifier`]). SNI always; hostname verification
-//! except where a policy says otherwise. `auth.type = "Client Cert"` presents a client
-//! certificate ([`identity`]). Client configurations are built once per distinct TLS option set
-//! and shared across sockets.
+//! TLS configurations of outgoing connections: the trust policy the replicator's options ask
+//! for, the client certificate of `auth.type = "Client Cert"`, one shared configuration per
+//! distinct TLS option set (so sessions resume), and the handshake with its error mapping.
 
-pub mod certinfo;
-pub mod identity;
-pub mod roots;
-pub mod verifier;
-
+use super::{certinfo, identity, parse_certificates, provider, roots, verifier};
 use crate::error::{NetworkCode, Stage, TransportError};
 use crate::options::{AuthType, Options};
 use rustls::client::ResolvesClientCert;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, RootCertStore, SignatureScheme};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
-
-/// Parses one or more certificates given as PEM text or as a single DER certificate.
-pub fn parse_certificates(
-    what: &str,
-    bytes: &[u8],
-) -> Result<Vec<CertificateDer<'static>>, TransportError> {
-    let bad = |detail: String| {
-        TransportError::invalid_parameter(format!("replicator option '{what}' {detail}"))
-    };
-    if bytes.is_empty() {
-        return Err(bad("is empty".into()));
-    }
-    if bytes.starts_with(b"-----BEGIN") || bytes.windows(10).any(|w| w == b"-----BEGIN") {
-        let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(bytes).collect();
-        let certs = certs.map_err(|e| bad(format!("holds malformed PEM: {e}")))?;
-        if certs.is_empty() {
-            return Err(bad("holds no PEM CERTIFICATE block".into()));
-        }
-        return Ok(certs);
-    }
-    // DER: one ASN.1 SEQUENCE spanning the whole value. (Its contents are parsed when the
-    // certificate is used, e.g. by RootCertStore::add.)
-    if !is_der_sequence(bytes) {
-        return Err(bad("is neither PEM nor a DER certificate".into()));
-    }
-    Ok(vec![CertificateDer::from(bytes.to_vec())])
-}
-
-/// True when `bytes` is exactly one DER SEQUENCE (tag 0x30 and a length matching the size).
-fn is_der_sequence(bytes: &[u8]) -> bool {
-    let (len, header) = match bytes {
-        [0x30, n, ..] if *n < 0x80 => (*n as usize, 2),
-        [0x30, n, rest @ ..] if (0x81..=0x84).contains(n) => {
-            let k = (*n - 0x80) as usize;
-            if rest.len() < k {
-                return false;
-            }
-            (
-                rest[..k]
-                    .iter()
-                    .fold(0usize, |acc, b| (acc << 8) | *b as usize),
-                2 + k,
-            )
-        }
-        _ => return false,
-    };
-    header + len == bytes.len()
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
-        .clone()
-}
 
 /// The trust policy the options ask for (see [`verifier`] for the precedence).
 fn policy(options: &Options) -> Result<verifier::Policy, TransportError> {
@@ -118,9 +53,7 @@ fn policy(options: &Options) -> Result<verifier::Policy, TransportError> {
     let webpki =
         rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
             .build()
-            .map_err(|e| {
-                TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
-            })?;
+            .map_err(setup_error)?;
     Ok(Policy::Anchors { webpki, own_roots })
 }
 
@@ -224,72 +157,90 @@ fn cache_key(options: &Options) -> Vec<u8> {
     key
 }
 
+/// Configurations built once per key (a distinct TLS option set) and shared by every socket
+/// that has it: rustls resumes a session only with the configuration that made it. Bounded,
+/// since a process sees only a handful of distinct sets; past the bound it starts over.
+struct ConfigCache {
+    configs: Mutex<Option<HashMap<Vec<u8>, Arc<ClientConfig>>>>,
+    bound: usize,
+}
+
+impl ConfigCache {
+    const fn new(bound: usize) -> Self {
+        ConfigCache {
+            configs: Mutex::new(None),
+            bound,
+        }
+    }
+
+    fn get_or_build(
+        &self,
+        key: Vec<u8>,
+        build: impl FnOnce() -> Result<ClientConfig, TransportError>,
+    ) -> Result<Arc<ClientConfig>, TransportError> {
+        let lock = || self.configs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = lock().as_ref().and_then(|m| m.get(&key)) {
+            return Ok(found.clone());
+        }
+        // Built outside the lock: loading roots and keys takes a while.
+        let mut config = build()?;
+        // Sync Gateway speaks HTTP/2 only when configured to; the upgrade needs HTTP/1.1.
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let config = Arc::new(config);
+        let mut guard = lock();
+        let map = guard.get_or_insert_with(HashMap::new);
+        if map.len() >= self.bound {
+            map.clear();
+        }
+        map.insert(key, config.clone());
+        Ok(config)
+    }
+}
+
+fn setup_error(e: impl std::fmt::Display) -> TransportError {
+    TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
+}
+
 /// The client configuration for these options, built once per distinct TLS option set and
 /// shared by every socket that has it.
-pub fn client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportError> {
-    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Arc<ClientConfig>>>> = OnceLock::new();
-    let key = cache_key(options);
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return Ok(found.clone());
-    }
-    let verifier = verifier::ServerPolicy::new(
-        policy(options)?,
-        provider().signature_verification_algorithms,
-    );
-    let identity = client_identity(options)?;
-    let mut config = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| {
-            TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
-        })?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_client_cert_resolver(Arc::new(ConfiguredIdentity(identity)));
-    // Sync Gateway speaks HTTP/2 only when configured to; the upgrade needs HTTP/1.1.
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let config = Arc::new(config);
-    let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
-    // Bounded: a process sees only a handful of distinct TLS option sets.
-    if guard.len() >= 64 {
-        guard.clear();
-    }
-    guard.insert(key, config.clone());
-    Ok(config)
+pub fn config(options: &Options) -> Result<Arc<ClientConfig>, TransportError> {
+    static CACHE: ConfigCache = ConfigCache::new(64);
+    CACHE.get_or_build(cache_key(options), || {
+        let verifier = verifier::ServerPolicy::new(
+            policy(options)?,
+            provider().signature_verification_algorithms,
+        );
+        let identity = client_identity(options)?;
+        Ok(ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(setup_error)?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_client_cert_resolver(Arc::new(ConfiguredIdentity(identity))))
+    })
 }
 
 /// The configuration for TLS to an HTTPS proxy: the default anchors *plus* `rootCerts` (which may
 /// be there for a private Sync Gateway CA while the proxy has a public certificate, or the
 /// reverse), webpki's usual checks, no client certificate. The server-side policies
 /// (`pinnedCert`, `onlySelfSignedServer`, `acceptAllCerts`) are about Sync Gateway, not the proxy.
-pub fn proxy_client_config(options: &Options) -> Result<Arc<ClientConfig>, TransportError> {
-    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Arc<ClientConfig>>>> = OnceLock::new();
+pub fn proxy_config(options: &Options) -> Result<Arc<ClientConfig>, TransportError> {
+    static CACHE: ConfigCache = ConfigCache::new(16);
     let mut key = vec![roots::DefaultRoots::from_env().tag()];
     key.extend_from_slice(options.root_certs.as_deref().unwrap_or_default());
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return Ok(found.clone());
-    }
-    let mut roots = roots::default_store(roots::DefaultRoots::from_env());
-    if let Some(bytes) = &options.root_certs {
-        roots.add_parsable_certificates(parse_certificates("rootCerts", bytes)?);
-    }
-    let mut config = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| {
-            TransportError::network(NetworkCode::TlsHandshakeFailed, format!("TLS setup: {e}"))
-        })?
-        .with_root_certificates(roots)
-        // No certificate to offer, but a proxy that asks for one is still noticed (`handshake`).
-        .with_client_cert_resolver(Arc::new(ConfiguredIdentity(None)));
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let config = Arc::new(config);
-    let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
-    if guard.len() >= 16 {
-        guard.clear();
-    }
-    guard.insert(key, config.clone());
-    Ok(config)
+    CACHE.get_or_build(key, || {
+        let mut roots = roots::default_store(roots::DefaultRoots::from_env());
+        if let Some(bytes) = &options.root_certs {
+            roots.add_parsable_certificates(parse_certificates("rootCerts", bytes)?);
+        }
+        Ok(ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(setup_error)?
+            .with_root_certificates(roots)
+            // No certificate to offer, but a proxy that asks for one is still noticed
+            // (`handshake`).
+            .with_client_cert_resolver(Arc::new(ConfiguredIdentity(None))))
+    })
 }
 
 /// The TLS handshake over an established connection (TCP, or a tunnel through a proxy, which
@@ -372,7 +323,7 @@ mod tests {
     use super::*;
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
     use rustls::client::danger::ServerCertVerifier;
-    use rustls::pki_types::UnixTime;
+    use rustls::pki_types::{CertificateDer, UnixTime};
 
     struct Made {
         der: CertificateDer<'static>,
@@ -642,35 +593,21 @@ mod tests {
     #[test]
     fn configs_are_shared_per_tls_option_set() {
         let root = ca("Cache Root");
-        let a = client_config(&with_roots(&root.pem())).unwrap();
-        let b = client_config(&with_roots(&root.pem())).unwrap();
+        let a = config(&with_roots(&root.pem())).unwrap();
+        let b = config(&with_roots(&root.pem())).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         let pinned = Options {
             pinned_cert: Some(root.der().to_vec()),
             ..Options::default()
         };
-        assert!(!Arc::ptr_eq(&a, &client_config(&pinned).unwrap()));
-    }
-
-    #[test]
-    fn certificate_parsing_rejects_garbage() {
-        for bad in [
-            &b""[..],
-            b"hello",
-            b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
-            &[0x30, 0x82, 0x03, 0x1c, 1, 2, 3],
-        ] {
-            let e = parse_certificates("rootCerts", bad).unwrap_err();
-            assert_eq!(e.code, 9, "{bad:?}");
-            assert!(e.message.contains("rootCerts"));
-        }
+        assert!(!Arc::ptr_eq(&a, &config(&pinned).unwrap()));
     }
 
     #[test]
     fn default_configs_are_shared_and_offer_http11() {
         let o = Options::default();
-        let a = client_config(&o).unwrap();
-        let b = client_config(&o).unwrap();
+        let a = config(&o).unwrap();
+        let b = config(&o).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(a.alpn_protocols, vec![b"http/1.1".to_vec()]);
     }
@@ -714,7 +651,7 @@ mod tests {
         let mut kinds = Vec::new();
         for _ in 0..2 {
             let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-            let mut tls = handshake(tcp, "localhost", client_config(&options).unwrap())
+            let mut tls = handshake(tcp, "localhost", config(&options).unwrap())
                 .await
                 .unwrap();
             let mut one = [0u8; 1];

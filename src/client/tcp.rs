@@ -7,7 +7,7 @@
 //! An unknown name, or an address this host does not have, is `{Network, 27 UnknownInterface}`.
 
 use crate::error::{NetworkCode, Stage, TransportError};
-use crate::ffi::os::interface_addresses;
+use crate::interfaces::interface_addresses;
 use crate::options::Options;
 use crate::{lcws_log, log::Level};
 use std::io;
