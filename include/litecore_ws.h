@@ -115,7 +115,37 @@ typedef enum LcwsStatus {
    * An internal error (a bug); the log has details.
    */
   LCWS_STATUS_INTERNAL_ERROR = 6,
+  /**
+   * The operation failed for a reason outside litecore-ws (a port in use, an unknown
+   * interface, ...); the `LcwsError` out-parameter and the log say which.
+   */
+  LCWS_STATUS_FAILED = 7,
 } LcwsStatus;
+
+/**
+ * What the host reports about a connection's replicator (`C4ReplicatorActivityLevel` maps to
+ * it: stopped → `Stopped`, busy → `Busy`, anything else → `Idle`).
+ */
+typedef enum LcwsActivity {
+  LCWS_ACTIVITY_IDLE = 0,
+  LCWS_ACTIVITY_BUSY = 1,
+  /**
+   * The replicator stopped: litecore-ws calls `release` for it (from one of its threads), and
+   * the `LcwsConnection` is gone after this call.
+   */
+  LCWS_ACTIVITY_STOPPED = 2,
+} LcwsActivity;
+
+/**
+ * One accepted connection handed to the host (opaque); the host reports on its replicator with
+ * `lcws_connection_report` until it reports `LCWS_ACTIVITY_STOPPED`.
+ */
+typedef struct LcwsConnection LcwsConnection;
+
+/**
+ * A running listener (opaque). Made by `lcws_listener_start`, freed by `lcws_listener_free`.
+ */
+typedef struct LcwsListener LcwsListener;
 
 /**
  * A borrowed byte range; mirrors `C4Slice` / `FLSlice` (`{ const void* buf; size_t size; }`).
@@ -254,6 +284,161 @@ typedef struct LcwsHostTable {
   void *log_context;
 } LcwsHostTable;
 
+/**
+ * A collection shared under a database name.
+ */
+typedef struct LcwsCollectionName {
+  struct LcwsSlice scope;
+  struct LcwsSlice name;
+} LcwsCollectionName;
+
+/**
+ * An upgraded connection for the host to hand to LiteCore (`LcwsListenerConfig.accept`).
+ * Everything here is valid only during that call.
+ */
+typedef struct LcwsIncoming {
+  /**
+   * Report this connection's replicator state with `lcws_connection_report`.
+   */
+  struct LcwsConnection *connection;
+  /**
+   * Pass to `c4socket_fromNative` as the native handle (with litecore-ws's socket factory).
+   */
+  void *native_handle;
+  /**
+   * Pass to `c4socket_fromNative` as the address: the peer (scheme ws/wss, its IP, its port,
+   * the request path).
+   */
+  struct LcwsAddress peer;
+  /**
+   * The `database` given to `lcws_listener_share` for this name.
+   */
+  void *database;
+  struct LcwsSlice database_name;
+  /**
+   * The collections shared under this name; none: the default collection.
+   */
+  const struct LcwsCollectionName *collections;
+  size_t collection_count;
+  /**
+   * The subprotocol chosen (already agreed with the client).
+   */
+  struct LcwsSlice protocol;
+  /**
+   * The user who authenticated with Basic credentials; empty otherwise.
+   */
+  struct LcwsSlice user;
+  /**
+   * The client may push (run the passive replicator's pull as passive) / may pull (its
+   * push as passive); a mode not allowed is disabled.
+   */
+  bool allow_push;
+  bool allow_pull;
+  /**
+   * The passive replicator's options (a Fleece dict, `C4ReplicatorParameters.optionsDictFleece`).
+   */
+  struct LcwsSlice replicator_options;
+} LcwsIncoming;
+
+/**
+ * A listener's configuration. Zero-fill it, set `struct_size = sizeof(LcwsListenerConfig)`,
+ * then the fields you need: zero means the default everywhere.
+ */
+typedef struct LcwsListenerConfig {
+  /**
+   * `sizeof(LcwsListenerConfig)` as the caller compiled it (later releases may add fields at
+   * the end; missing ones count as zero).
+   */
+  size_t struct_size;
+  /**
+   * 0: any free port (read it back with `lcws_listener_port`).
+   */
+  uint16_t port;
+  /**
+   * An interface name (`eth0`) or one of this host's addresses; empty: every interface.
+   */
+  struct LcwsSlice network_interface;
+  /**
+   * Plain ws. Without it the listener speaks wss.
+   */
+  bool disable_tls;
+  /**
+   * The TLS certificate chain (leaf first) and its private key, PEM or DER (RSA, ECDSA or
+   * Ed25519). Both empty: an anonymous self-signed identity is generated at start (read its
+   * certificate with `lcws_listener_certificate`, for peers to pin).
+   */
+  struct LcwsSlice certificate;
+  struct LcwsSlice private_key;
+  /**
+   * Clients must present a certificate that chains to `root_client_certs` (PEM or DER) when
+   * given, and that `check_certificate` accepts when set (one of the two is needed).
+   */
+  bool require_client_certs;
+  struct LcwsSlice root_client_certs;
+  /**
+   * What clients may do: push into the shared databases, pull from them; delta sync.
+   */
+  bool allow_push;
+  bool allow_pull;
+  bool enable_delta_sync;
+  /**
+   * Most connections at once (default 1024); more are answered 503.
+   */
+  uint32_t max_connections;
+  /**
+   * TLS and the upgrade request must be done within this (default 15000 ms).
+   */
+  uint32_t handshake_timeout_ms;
+  /**
+   * Largest upgrade request head (default 65536 bytes); larger ones are answered 431.
+   */
+  uint32_t max_request_head_bytes;
+  /**
+   * The server's Ping after this many seconds without hearing from a client (default 300).
+   */
+  uint32_t heartbeat_seconds;
+  /**
+   * The `Server` header (default `litecore-ws/<version>`).
+   */
+  struct LcwsSlice server_name;
+  /**
+   * Passed to every callback below.
+   */
+  void *context;
+  /**
+   * Required: `accept(context, incoming)` wraps the connection in a LiteCore socket
+   * (`c4socket_fromNative` with litecore-ws's factory) and starts a passive replicator on it.
+   * Returns the host's handle for the connection (typically the `C4Replicator*`), passed back
+   * to `release`; NULL when it could not (the client is answered 503; a socket it made must be
+   * released before returning NULL). Called on a litecore-ws thread, concurrently for
+   * different connections.
+   */
+  void *(*accept)(void*, const struct LcwsIncoming*);
+  /**
+   * Required: `release(context, handle)`: the connection's replicator stopped; free it
+   * (`c4repl_free`). Called on a litecore-ws thread, never inside `lcws_connection_report`.
+   */
+  void (*release)(void*, void*);
+  /**
+   * Optional: `check_password(context, database, user, password)`. With it, every client
+   * must send Basic credentials that it accepts (401 with `WWW-Authenticate: Basic`
+   * otherwise). Called on a litecore-ws thread.
+   */
+  bool (*check_password)(void*, struct LcwsSlice, struct LcwsSlice, struct LcwsSlice);
+  /**
+   * Optional: `check_certificate(context, certificate_der)` judges each client certificate
+   * during the TLS handshake (a refusal is a TLS alert). Called on a litecore-ws thread; keep
+   * it quick.
+   */
+  bool (*check_certificate)(void*, struct LcwsSlice);
+  /**
+   * Optional: `release_database(context, database)`: a share ended; the host's reference to
+   * the database may go. Called from `lcws_listener_share` (replacing a share),
+   * `lcws_listener_unshare` and `lcws_listener_free`, on the calling thread.
+   */
+  void (*release_database)(void*, void*);
+} LcwsListenerConfig;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -328,8 +513,9 @@ void lcws_socket_dispose(C4Socket *socket);
 
 /**
  * `C4SocketFactory.attached` (LiteCore 3.4/4.1+): called for sockets made by
- * `c4socket_fromNative`. litecore-ws only makes outgoing connections, so such a socket is
- * refused: it is closed with `{LiteCore, 19 Unsupported}`.
+ * `c4socket_fromNative`. A socket made around a connection litecore-ws's listener accepted needs
+ * nothing here (it starts at `open`); any other native handle is not litecore-ws's, so that
+ * socket is closed with `{LiteCore, 19 Unsupported}`. Registering this entry as NULL is fine.
  *
  * # Safety
  * `socket` must be NULL or a socket LiteCore just made with `c4socket_fromNative`.
@@ -388,6 +574,130 @@ enum LcwsStatus lcws_shutdown(void);
  * litecore-ws's version as a static NUL-terminated string ("0.1.0"). Never NULL; do not free.
  */
 const char *lcws_version(void);
+
+/**
+ * Starts a listener: binds (port 0: any free port), then accepts on litecore-ws's threads. The
+ * host table must be installed first (`lcws_set_host`): LiteCore's `open` of the sockets
+ * handed over arrives through the same factory functions as outgoing sockets.
+ *
+ * On success `*out` receives the listener (free it with `lcws_listener_free`); on failure
+ * `*out_error` (when not NULL) receives the C4Error: `{LiteCore, 9}` for a bad config,
+ * `{Network, 27}` for an unknown interface, POSIX/Network errors for a port that cannot be
+ * bound. Call from an application thread, not from a litecore-ws callback.
+ *
+ * # Safety
+ * `config` must point to a readable `LcwsListenerConfig` of `config->struct_size` bytes whose
+ * slices are readable during the call and whose callbacks have the documented signatures and
+ * stay callable until `lcws_listener_free` returns; `out` must be writable; `out_error` NULL or
+ * writable.
+ */
+enum LcwsStatus lcws_listener_start(const struct LcwsListenerConfig *config,
+                                    struct LcwsListener **out,
+                                    struct LcwsError *out_error);
+
+/**
+ * Shares `database` (the host's handle, e.g. a `C4Database*`) under `name`: clients reach it
+ * at `/<name>/_blipsync`. `protocols` lists the subprotocols its replicator speaks, best first,
+ * comma-separated (`BLIP_3+CBMobile_4` for a version-vector database, `BLIP_3+CBMobile_3`
+ * otherwise). Sharing a name again replaces that share (its sockets close); the host's
+ * `release_database` is called for the replaced share.
+ *
+ * # Safety
+ * `listener` must be a live listener; the slices readable during the call.
+ */
+enum LcwsStatus lcws_listener_share(struct LcwsListener *listener,
+                                    struct LcwsSlice name,
+                                    void *database,
+                                    struct LcwsSlice protocols);
+
+/**
+ * Adds a collection (`scope`.`name`) to what is shared under `name` for `database` (share the
+ * database first). Without any, a share serves the default collection.
+ *
+ * # Safety
+ * `listener` must be a live listener; the slices readable during the call.
+ */
+enum LcwsStatus lcws_listener_share_collection(struct LcwsListener *listener,
+                                               struct LcwsSlice name,
+                                               void *database,
+                                               struct LcwsSlice scope,
+                                               struct LcwsSlice collection);
+
+/**
+ * Stops sharing `database` under every name: its sockets close with 1001 and each `closed` is
+ * waited for; `release_database` is called once per share that ended. Returns how many ended.
+ *
+ * # Safety
+ * `listener` must be a live listener.
+ */
+size_t lcws_listener_unshare(struct LcwsListener *listener, void *database);
+
+/**
+ * The port the listener is bound to (0 for a NULL listener).
+ *
+ * # Safety
+ * `listener` must be NULL or a live listener.
+ */
+uint16_t lcws_listener_port(const struct LcwsListener *listener);
+
+/**
+ * The listener's TLS certificate (leaf, DER) — the generated one when the config gave none —
+ * for peers to pin (`pinnedCert`). Empty without TLS. Valid until `lcws_listener_free`.
+ *
+ * # Safety
+ * `listener` must be NULL or a live listener.
+ */
+struct LcwsSlice lcws_listener_certificate(const struct LcwsListener *listener);
+
+/**
+ * Connections handed to LiteCore whose replicator was not released yet, and how many of those
+ * are busy (`lcws_connection_report`).
+ *
+ * # Safety
+ * `listener` must be a live listener; `connections` and `active` NULL or writable.
+ */
+enum LcwsStatus lcws_listener_status(const struct LcwsListener *listener,
+                                     size_t *connections,
+                                     size_t *active);
+
+/**
+ * Calls `each(context, url)` for every URL the listener can be reached at
+ * (`ws[s]://address:port/database`, one per interface address; `database` may be empty).
+ * Each URL is valid only during its call. Returns how many there were.
+ *
+ * # Safety
+ * `listener` must be a live listener; `database` readable during the call; `each` NULL or a
+ * function with the documented signature.
+ */
+size_t lcws_listener_urls(const struct LcwsListener *listener,
+                          struct LcwsSlice database,
+                          void (*each)(void*, struct LcwsSlice),
+                          void *context);
+
+/**
+ * Stops the listener and frees it: no more connections are accepted, every live socket is
+ * closed with 1001 (Going Away) and its `closed` waited for, then every replicator's `release`
+ * (the host frees them once they report Stopped), then `release_database` for each share.
+ * Returns `LCWS_STATUS_BUSY` when some replicator was still not released after 10 s (the
+ * listener is freed anyway; a late Stopped report is still honoured). Call from an application
+ * thread, never from a litecore-ws callback (`LCWS_STATUS_IN_CALLBACK`, nothing done).
+ *
+ * # Safety
+ * `listener` must be NULL or a listener from `lcws_listener_start` not yet freed.
+ */
+enum LcwsStatus lcws_listener_free(struct LcwsListener *listener);
+
+/**
+ * Reports the state of a connection's replicator (from its status callback): `activity` is an
+ * `LcwsActivity` value (an int, so that a wrong value is refused rather than undefined). After
+ * `LCWS_ACTIVITY_STOPPED` litecore-ws calls `release` for it from one of its own threads (never
+ * inside this call) and `connection` is gone. Unknown or stale pointers are ignored (logged).
+ *
+ * # Safety
+ * `connection` may be any value; it is only dereferenced when litecore-ws lent it and has not
+ * taken it back.
+ */
+void lcws_connection_report(struct LcwsConnection *connection, int activity);
 
 #ifdef __cplusplus
 }  // extern "C"

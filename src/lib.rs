@@ -33,6 +33,7 @@ pub(crate) mod litecore;
 pub(crate) mod log;
 pub(crate) mod options;
 pub(crate) mod runtime;
+pub(crate) mod server;
 pub(crate) mod socket;
 pub(crate) mod stream;
 pub(crate) mod tls;

@@ -42,7 +42,6 @@ pub trait LiteCoreSocket: Send + 'static {
 pub trait WriteBuffer: AsRef<[u8]> + Send + 'static {}
 
 /// Work a factory callback hands to the socket's task.
-#[allow(dead_code)] // TEMP: the listener sends GoAway
 pub enum Command {
     Write(Box<dyn WriteBuffer>),
     CompletedReceive(usize),
@@ -60,3 +59,7 @@ pub enum Command {
     /// Stop now with this error (library shutdown, refused calls).
     Abort(TransportError),
 }
+
+/// Test buffers: plain vectors.
+#[cfg(test)]
+impl WriteBuffer for Vec<u8> {}

@@ -1,20 +1,19 @@
 //! Every exported `lcws_*` function. Each body runs behind `boundary`, so no panic unwinds into
 //! C; pointer arguments are checked for NULL before use.
 
+use super::handles::{self, with_handle};
 use super::host::{self, HostSocket, LcwsHostTable, LiteCoreBuffer};
 use super::types::{C4Socket, LcwsAddress, LcwsSlice, LcwsSliceResult};
 use crate::address::Address;
 use crate::error::{close_code, LiteCoreCode, TransportError};
-use crate::handle_set::HandleSet;
 use crate::lcws_log;
-use crate::litecore::Command;
+use crate::litecore::{Command, LiteCoreSocket};
 use crate::log::Level;
 use crate::options::Options;
-use crate::socket::{self, Scope, SocketHandle};
+use crate::socket;
 use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// `C4SocketFactory.framing` value litecore-ws uses: `kC4NoFraming` (LiteCore hands over whole
@@ -50,10 +49,13 @@ pub enum LcwsStatus {
     AlreadySet = 5,
     /// An internal error (a bug); the log has details.
     InternalError = 6,
+    /// The operation failed for a reason outside litecore-ws (a port in use, an unknown
+    /// interface, ...); the `LcwsError` out-parameter and the log say which.
+    Failed = 7,
 }
 
 /// Runs an export's body; a panic is logged and turned into `fallback`.
-fn boundary<R>(name: &str, fallback: R, body: impl FnOnce() -> R) -> R {
+pub(super) fn boundary<R>(name: &str, fallback: R, body: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => r,
         Err(payload) => {
@@ -64,35 +66,11 @@ fn boundary<R>(name: &str, fallback: R, body: impl FnOnce() -> R) -> R {
     }
 }
 
-/// Addresses of the live `SocketHandle`s, so a native handle that is not ours (a socket made by
-/// `c4socket_fromNative`, or garbage) is never dereferenced.
-static HANDLES: Mutex<Option<HandleSet>> = Mutex::new(None);
-
-fn handles() -> std::sync::MutexGuard<'static, Option<HandleSet>> {
-    HANDLES.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Runs `f` with the socket's handle, if the socket is one of ours and not yet disposed.
-fn with_handle<R>(socket: *mut C4Socket, f: impl FnOnce(&SocketHandle) -> R) -> Option<R> {
-    if socket.is_null() {
-        return None;
-    }
-    let ptr = host::native_handle(socket);
-    let guard = handles();
-    if ptr.is_null() || !guard.as_ref().is_some_and(|s| s.contains(&(ptr as usize))) {
-        return None;
-    }
-    // SAFETY: `ptr` is in HANDLES, so it came from `Box::into_raw` in `lcws_socket_open` and has
-    // not been freed (dispose removes it from the set, under this same lock, before freeing).
-    let handle = unsafe { &*(ptr as *const SocketHandle) };
-    Some(f(handle))
-}
-
 /// Copies a borrowed C slice into bytes. `None` for `{NULL, n>0}`.
 ///
 /// # Safety
 /// A non-NULL `s.buf` must point to `s.size` readable bytes for the duration of the call.
-unsafe fn slice_bytes<'a>(s: LcwsSlice) -> Option<&'a [u8]> {
+pub(super) unsafe fn slice_bytes<'a>(s: LcwsSlice) -> Option<&'a [u8]> {
     if s.size == 0 {
         return Some(&[]);
     }
@@ -160,6 +138,28 @@ pub unsafe extern "C" fn lcws_socket_open(
             );
             return;
         }
+        // A socket made by `c4socket_fromNative` around a connection our listener accepted:
+        // its native handle is ours and knows how to start.
+        let incoming = with_handle(socket, |h| (h.id, h.take_on_open()));
+        if let Some((id, starter)) = incoming {
+            let Some(starter) = starter else {
+                lcws_log!(Level::Error, Some(id), "open called twice: ignored");
+                return;
+            };
+            let Some(host_socket) = host::retain_socket(socket, id, context) else {
+                lcws_log!(
+                    Level::Error,
+                    Some(id),
+                    "open called before lcws_set_host: socket ignored"
+                );
+                return;
+            };
+            if let Err((host_socket, err)) = starter(Box::new(host_socket)) {
+                lcws_log!(Level::Error, Some(id), "{err}");
+                report_without_runtime(id, host_socket, err);
+            }
+            return;
+        }
         let id = socket::next_id();
         let Some(host_socket) = host::retain_socket(socket, id, context) else {
             lcws_log!(
@@ -169,6 +169,14 @@ pub unsafe extern "C" fn lcws_socket_open(
             );
             return;
         };
+        if !host::native_handle(socket).is_null() {
+            let err = TransportError::litecore(
+                LiteCoreCode::Unsupported,
+                "open: the socket has a native handle that is not litecore-ws's",
+            );
+            start_socket(socket, id, host_socket, Err(err));
+            return;
+        }
         // SAFETY: LiteCore passes a valid address and an options slice valid during `open`.
         let setup = unsafe { copy_address(address) }.and_then(|addr| {
             // SAFETY: as above.
@@ -191,10 +199,7 @@ fn start_socket(
     // The native handle is stored before the task starts: the task may finish (and LiteCore
     // may dispose the socket) before this function returns.
     let (handle, pending) = socket::prepare(id, None);
-    let ptr = Box::into_raw(Box::new(handle));
-    handles()
-        .get_or_insert_with(HandleSet::default)
-        .insert(ptr as usize);
+    let ptr = handles::register(handle);
     host::set_native_handle(socket, ptr.cast());
     let body: socket::RoleBody = match setup {
         Ok((address, options)) => Box::new(move |id, host, commands| {
@@ -205,17 +210,22 @@ fn start_socket(
     };
     if let Err((host_socket, err)) = pending.spawn(Box::new(host_socket), body) {
         lcws_log!(Level::Error, Some(id), "{err}");
-        // No runtime: report from a plain thread so `closed` never runs inside `open`.
-        let spawned = std::thread::Builder::new()
-            .name("lcws-close".into())
-            .spawn(move || host_socket.closed(Some(&err)));
-        if let Err(e) = spawned {
-            lcws_log!(
-                Level::Error,
-                Some(id),
-                "cannot start a thread either ({e}); socket leaked"
-            );
-        }
+        report_without_runtime(id, host_socket, err);
+    }
+}
+
+/// The runtime could not start: `closed` is reported from a plain thread, so that it never runs
+/// inside `open`.
+fn report_without_runtime(id: u64, host_socket: Box<dyn LiteCoreSocket>, err: TransportError) {
+    let spawned = std::thread::Builder::new()
+        .name("lcws-close".into())
+        .spawn(move || host_socket.closed(Some(&err)));
+    if let Err(e) = spawned {
+        lcws_log!(
+            Level::Error,
+            Some(id),
+            "cannot start a thread either ({e}); socket leaked"
+        );
     }
 }
 
@@ -332,21 +342,16 @@ pub unsafe extern "C" fn lcws_socket_dispose(socket: *mut C4Socket) {
         }
         // Only getNativeHandle is safe inside dispose (LiteCore 3.4+).
         let ptr = host::native_handle(socket);
-        let owned = handles()
-            .as_mut()
-            .is_some_and(|s| s.remove(&(ptr as usize)));
-        if owned {
-            // SAFETY: `ptr` was in HANDLES, so it is a live `Box<SocketHandle>` from `open`;
-            // removing it from the set (above, under the lock) makes this the only free.
-            let handle = unsafe { Box::from_raw(ptr.cast::<SocketHandle>()) };
+        if let Some(handle) = handles::free(ptr) {
             lcws_log!(Level::Debug, Some(handle.id), "disposed");
         }
     })
 }
 
 /// `C4SocketFactory.attached` (LiteCore 3.4/4.1+): called for sockets made by
-/// `c4socket_fromNative`. litecore-ws only makes outgoing connections, so such a socket is
-/// refused: it is closed with `{LiteCore, 19 Unsupported}`.
+/// `c4socket_fromNative`. A socket made around a connection litecore-ws's listener accepted needs
+/// nothing here (it starts at `open`); any other native handle is not litecore-ws's, so that
+/// socket is closed with `{LiteCore, 19 Unsupported}`. Registering this entry as NULL is fine.
 ///
 /// # Safety
 /// `socket` must be NULL or a socket LiteCore just made with `c4socket_fromNative`.
@@ -356,16 +361,20 @@ pub unsafe extern "C" fn lcws_socket_attached(socket: *mut C4Socket) {
         if socket.is_null() {
             return;
         }
+        if let Some(id) = with_handle(socket, |h| h.id) {
+            lcws_log!(Level::Debug, Some(id), "attached");
+            return;
+        }
         let id = socket::next_id();
         lcws_log!(
             Level::Error,
             Some(id),
-            "attached: litecore-ws does not adopt native sockets; closing"
+            "attached: the native handle is not litecore-ws's; closing"
         );
         if let Some(host_socket) = host::retain_socket(socket, id, std::ptr::null_mut()) {
             let err = TransportError::litecore(
                 LiteCoreCode::Unsupported,
-                "litecore-ws cannot adopt sockets made by c4socket_fromNative",
+                "litecore-ws cannot adopt sockets made by c4socket_fromNative around a foreign native handle",
             );
             start_socket(socket, id, host_socket, Err(err));
         }
@@ -462,10 +471,19 @@ pub extern "C" fn lcws_shutdown() -> LcwsStatus {
             );
             return LcwsStatus::InCallback;
         }
+        let listeners = super::listener::running();
+        if listeners > 0 {
+            lcws_log!(
+                Level::Warning,
+                None,
+                "lcws_shutdown: {listeners} listener(s) still running; free them first"
+            );
+            return LcwsStatus::Busy;
+        }
         let going_away =
             TransportError::websocket(close_code::GOING_AWAY, "litecore-ws is shutting down");
         let remaining = socket::stop_all(
-            Scope::All,
+            |_, _| true,
             || Command::Abort(going_away.clone()),
             SHUTDOWN_GRACE,
         );

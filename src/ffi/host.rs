@@ -105,7 +105,7 @@ pub fn in_host_call() -> bool {
 }
 
 /// Runs `f` marked as "inside a host call".
-fn host_call<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn host_call<R>(f: impl FnOnce() -> R) -> R {
     struct Depth;
     impl Drop for Depth {
         fn drop(&mut self) {
@@ -302,32 +302,32 @@ pub struct HostSocket {
     db: DbPtr,
 }
 
-impl HostSocket {
-    fn make_error(&self, e: &TransportError) -> LcwsError {
-        match self.table.0.error_make {
-            Some(make) => {
-                let msg = e.message.as_bytes();
-                // SAFETY: `make` is LiteCore's `c4error_make`, which copies the message.
-                let made = host_call(|| unsafe {
-                    make(e.domain as u8, e.code, LcwsSlice::from_bytes(msg))
-                });
-                LcwsError {
-                    padding: [0; 3],
-                    ..made
-                }
-            }
-            None => LcwsError {
-                domain: e.domain as u8,
+/// `e` as LiteCore's C4Error: made by the host's `error_make` (so LiteCore keeps the message)
+/// when the table has one, else domain and code only.
+pub(crate) fn c4_error(e: &TransportError) -> LcwsError {
+    match host().and_then(|h| h.0.error_make) {
+        Some(make) => {
+            let msg = e.message.as_bytes();
+            // SAFETY: `make` is LiteCore's `c4error_make`, which copies the message.
+            let made =
+                host_call(|| unsafe { make(e.domain as u8, e.code, LcwsSlice::from_bytes(msg)) });
+            LcwsError {
                 padding: [0; 3],
-                code: e.code,
-                internal_info: 0,
-            },
+                ..made
+            }
         }
+        None => LcwsError {
+            domain: e.domain as u8,
+            padding: [0; 3],
+            code: e.code,
+            internal_info: 0,
+        },
     }
 }
 
 // Each method calls one required entry; `set_host` checked they are non-NULL, so the `expect`s
-// cannot fire (they would be caught by the panic boundary of the actor anyway).
+// cannot fire (a panic would still be caught by the socket task's guard, which reports
+// `closed`).
 impl LiteCoreSocket for HostSocket {
     fn got_http_response(&mut self, status: i32, headers_fleece: &[u8]) {
         let f = self.table.0.got_http_response.expect("checked in set_host");
@@ -433,7 +433,7 @@ impl LiteCoreSocket for HostSocket {
     }
 
     fn closed(self: Box<Self>, error: Option<&TransportError>) {
-        let err = error.map_or(LcwsError::NONE, |e| self.make_error(e));
+        let err = error.map_or(LcwsError::NONE, c4_error);
         let closed = self.table.0.closed.expect("checked in set_host");
         let release = self.table.0.release.expect("checked in set_host");
         crate::lcws_log!(
@@ -463,8 +463,8 @@ pub struct LiteCoreBuffer {
 unsafe impl Send for LiteCoreBuffer {}
 
 impl LiteCoreBuffer {
-    /// Takes ownership of `data`. Returns the buffer back (for immediate release) when no host
-    /// table is installed.
+    /// Takes ownership of `data`. `None` when no host table is installed: then nothing can
+    /// release the buffer (the caller logs the leak).
     pub fn adopt(data: LcwsSliceResult) -> Option<LiteCoreBuffer> {
         let release = host()?.0.release_buffer?;
         Some(LiteCoreBuffer { data, release })

@@ -11,5 +11,7 @@
 #![allow(unsafe_code)]
 
 pub mod exports;
+mod handles;
 pub mod host;
+pub mod listener;
 pub mod types;

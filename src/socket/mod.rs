@@ -28,13 +28,36 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
+/// What an incoming socket's `open` runs: given the socket's LiteCore side, start its task
+/// (or give the LiteCore side back with the error to report).
+pub type Starter = Box<
+    dyn FnOnce(Box<dyn LiteCoreSocket>) -> Result<(), (Box<dyn LiteCoreSocket>, TransportError)>
+        + Send,
+>;
+
 /// What the factory stores as the socket's native handle.
 pub struct SocketHandle {
     pub id: u64,
     commands: mpsc::UnboundedSender<Command>,
+    /// For a socket the listener accepted: what LiteCore's `open` starts (taken by it). `None`
+    /// for the sockets LiteCore opens to connect out.
+    on_open: Mutex<Option<Starter>>,
 }
 
 impl SocketHandle {
+    /// Makes this an incoming socket that `starter` starts when LiteCore opens it.
+    pub fn start_on_open(&mut self, starter: Starter) {
+        *self.on_open.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(starter);
+    }
+
+    /// What LiteCore's `open` starts, once: `None` for outgoing sockets and after the first.
+    pub fn take_on_open(&self) -> Option<Starter> {
+        self.on_open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
     /// Queues work for the socket's task. After the task ended the command is dropped, which
     /// releases any buffer it holds.
     pub fn send(&self, command: Command) {
@@ -46,16 +69,6 @@ impl SocketHandle {
             );
         }
     }
-}
-
-/// Which sockets a registry-wide operation applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // TEMP: the listener uses Listener
-pub enum Scope {
-    /// Every socket (library shutdown).
-    All,
-    /// The sockets accepted by one listener.
-    Listener(u64),
 }
 
 struct Live {
@@ -72,21 +85,15 @@ fn live() -> std::sync::MutexGuard<'static, Option<HashMap<u64, Live>>> {
     LIVE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn count_in(map: &Option<HashMap<u64, Live>>, scope: Scope) -> usize {
-    map.as_ref().map_or(0, |m| {
-        m.values()
-            .filter(|l| match scope {
-                Scope::All => true,
-                Scope::Listener(id) => l.listener == Some(id),
-            })
-            .count()
-    })
-}
+/// Which sockets an operation applies to: given a socket's id and the listener that accepted
+/// it (`None` for outgoing sockets).
+pub trait Select: Fn(u64, Option<u64>) -> bool {}
+impl<F: Fn(u64, Option<u64>) -> bool> Select for F {}
 
-/// Sockets in `scope` whose `closed` has not been reported yet.
-#[allow(dead_code)] // TEMP: the listener uses it
-pub fn live_count(scope: Scope) -> usize {
-    count_in(&live(), scope)
+fn count_in(map: &Option<HashMap<u64, Live>>, select: &impl Select) -> usize {
+    map.as_ref().map_or(0, |m| {
+        m.iter().filter(|(id, l)| select(**id, l.listener)).count()
+    })
 }
 
 /// Allocates the next socket id (ids appear in log lines).
@@ -111,6 +118,7 @@ pub fn prepare(id: u64, listener: Option<u64>) -> (SocketHandle, Pending) {
     let handle = SocketHandle {
         id,
         commands: tx.clone(),
+        on_open: Mutex::new(None),
     };
     (
         handle,
@@ -229,25 +237,21 @@ pub fn test_panic_hook(id: u64, stage: &str) {
     }
 }
 
-/// Stops every live socket in `scope` with `command` (an [`Command::Abort`] or a close request)
-/// and waits up to `grace` for their `closed` calls. Returns how many were still alive when the
-/// wait ended.
-pub fn stop_all(scope: Scope, command: impl Fn() -> Command, grace: Duration) -> usize {
+/// Stops every selected live socket with `command` (an [`Command::Abort`] or a
+/// [`Command::GoAway`]) and waits up to `grace` for their `closed` calls. Returns how many were
+/// still alive when the wait ended.
+pub fn stop_all(select: impl Select, command: impl Fn() -> Command, grace: Duration) -> usize {
     let deadline = Instant::now() + grace;
     let mut guard = live();
     if let Some(map) = guard.as_ref() {
-        for l in map.values() {
-            let applies = match scope {
-                Scope::All => true,
-                Scope::Listener(id) => l.listener == Some(id),
-            };
-            if applies {
+        for (id, l) in map {
+            if select(*id, l.listener) {
                 let _ = l.commands.send(command());
             }
         }
     }
     loop {
-        let remaining = count_in(&guard, scope);
+        let remaining = count_in(&guard, &select);
         let now = Instant::now();
         if remaining == 0 || now >= deadline {
             return remaining;

@@ -538,8 +538,6 @@ mod tests {
         fn closed(self: Box<Self>, _: Option<&TransportError>) {}
     }
 
-    impl WriteBuffer for Vec<u8> {}
-
     /// A LiteCore buffer that counts its release.
     struct Counted(Vec<u8>, std::sync::Arc<std::sync::atomic::AtomicUsize>);
     impl AsRef<[u8]> for Counted {

@@ -120,7 +120,7 @@ fn client_identity(options: &Options) -> Result<Option<Arc<CertifiedKey>>, Trans
         return Ok(None);
     };
     match (&auth.client_cert, &auth.client_cert_key) {
-        (Some(cert), Some(key)) => identity::load(&provider(), cert, key.expose()).map(Some),
+        (Some(cert), Some(key)) => identity::load(&provider(), cert, key.expose(), identity::CLIENT_CERT).map(Some),
         _ => Err(TransportError::invalid_parameter(
             "replicator option 'auth' of type \"Client Cert\" needs both 'clientCert' and 'clientCertKey'",
         )),

@@ -13,18 +13,31 @@ use rustls::sign::CertifiedKey;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Loads the certificate chain and private key (PEM or DER; RSA, ECDSA or Ed25519 keys in
+/// Where a certificate and its key came from, for error messages: the replicator options
+/// (`auth.clientCert`, `auth.clientCertKey`) or the listener's TLS configuration.
+#[derive(Clone, Copy)]
+pub struct Names {
+    pub cert: &'static str,
+    pub key: &'static str,
+}
+
+/// The client certificate of a replicator (`auth.type = "Client Cert"`).
+pub const CLIENT_CERT: Names = Names {
+    cert: "auth.clientCert",
+    key: "auth.clientCertKey",
+};
+
+/// Loads a certificate chain and its private key (PEM or DER; RSA, ECDSA or Ed25519 keys in
 /// PKCS#8, PKCS#1 or SEC1 form) and checks that they belong together.
 pub fn load(
     provider: &CryptoProvider,
     cert: &[u8],
     key: &[u8],
+    names: Names,
 ) -> Result<Arc<CertifiedKey>, TransportError> {
-    let chain = parse_certificates("auth.clientCert", cert)?;
+    let chain = parse_certificates(names.cert, cert)?;
     let bad_key = |detail: &str| {
-        TransportError::invalid_parameter(format!(
-            "replicator option 'auth.clientCertKey' {detail}"
-        ))
+        TransportError::invalid_parameter(format!("{} {detail}", super::setting_name(names.key)))
     };
     let key_der: PrivateKeyDer<'static> = if key.windows(10).any(|w| w == b"-----BEGIN") {
         PrivateKeyDer::from_pem_slice(key)
@@ -42,9 +55,11 @@ pub fn load(
         // Unknown means the key type cannot tell; the server will.
         Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
         Err(_) => {
-            return Err(TransportError::invalid_parameter(
-                "replicator options 'auth.clientCert' and 'auth.clientCertKey' do not match: the key is not the certificate's",
-            ))
+            return Err(TransportError::invalid_parameter(format!(
+                "{} and {} do not match: the key is not the certificate's",
+                super::setting_name(names.cert),
+                super::setting_name(names.key)
+            )))
         }
     }
     Ok(Arc::new(certified))

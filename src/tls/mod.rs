@@ -16,6 +16,7 @@ pub mod certinfo;
 pub mod client;
 pub mod identity;
 pub mod roots;
+pub mod server;
 pub mod verifier;
 
 use crate::error::TransportError;
@@ -23,13 +24,15 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use std::sync::{Arc, OnceLock};
 
-/// Parses one or more certificates given as PEM text or as a single DER certificate.
+/// Parses one or more certificates given as PEM text or as a single DER certificate. `what`
+/// names the setting in errors: a replicator option's key (`rootCerts`), or a phrase with a
+/// space in it for other settings (`the listener's 'certificate'`).
 pub fn parse_certificates(
     what: &str,
     bytes: &[u8],
 ) -> Result<Vec<CertificateDer<'static>>, TransportError> {
     let bad = |detail: String| {
-        TransportError::invalid_parameter(format!("replicator option '{what}' {detail}"))
+        TransportError::invalid_parameter(format!("{} {detail}", setting_name(what)))
     };
     if bytes.is_empty() {
         return Err(bad("is empty".into()));
@@ -48,6 +51,15 @@ pub fn parse_certificates(
         return Err(bad("is neither PEM nor a DER certificate".into()));
     }
     Ok(vec![CertificateDer::from(bytes.to_vec())])
+}
+
+/// How errors name a setting: `replicator option 'key'` for a bare option key, else as given.
+pub(crate) fn setting_name(what: &str) -> String {
+    if what.contains(' ') {
+        what.to_string()
+    } else {
+        format!("replicator option '{what}'")
+    }
 }
 
 /// True when `bytes` is exactly one DER SEQUENCE (tag 0x30 and a length matching the size).
