@@ -662,15 +662,15 @@ enum LcwsStatus lcws_listener_status(const struct LcwsListener *listener,
 
 /**
  * Calls `each(context, url)` for every URL the listener can be reached at
- * (`ws[s]://address:port/database`, one per interface address; `database` may be empty).
+ * (`ws[s]://address:port/<name>`, one per interface address), with the name `database` is
+ * shared under as the path (no path when `database` is NULL; nothing when it is not shared).
  * Each URL is valid only during its call. Returns how many there were.
  *
  * # Safety
- * `listener` must be a live listener; `database` readable during the call; `each` NULL or a
- * function with the documented signature.
+ * `listener` must be a live listener; `each` NULL or a function with the documented signature.
  */
 size_t lcws_listener_urls(const struct LcwsListener *listener,
-                          struct LcwsSlice database,
+                          void *database,
                           void (*each)(void*, struct LcwsSlice),
                           void *context);
 

@@ -585,4 +585,403 @@ static inline C4SocketFactory lcws_c4_factory(C4Database* db) LCWS_C4_NOEXCEPT {
     return lcws_c4_socket_factory(LCWS_C4_CAST(void*, db));
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The listener: peers replicate into this app (Community Edition has no c4listener_*)          */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Compiled when the LiteCore headers have collections (`kC4DefaultCollectionSpec`, LiteCore 3.1
+ * and later); define LCWS_C4_NO_LISTENER to leave it out. The names mirror LiteCore Enterprise's
+ * `c4listener_*` with an `lcws_` prefix. Differences, because Community Edition has no
+ * certificate objects: the TLS identity and roots are data (PEM or DER) rather than `C4Cert*` /
+ * `C4KeyPair*`, and `httpAuthCallback` receives the database, user and password of a Basic
+ * `Authorization` header rather than the header itself.
+ */
+#if defined(kC4DefaultCollectionSpec) && !defined(LCWS_C4_NO_LISTENER)
+#define LCWS_C4_HAS_LISTENER 1
+#include <stdlib.h>
+
+/** A listener started by `lcws_c4listener_start` (opaque to apps). */
+typedef struct LcwsC4Listener LcwsC4Listener;
+
+/** May a client with this certificate (DER) connect? Called during the TLS handshake, on a
+    litecore-ws thread; keep it quick. */
+typedef bool (*LcwsC4CertAuthCallback)(LcwsC4Listener* listener, C4Slice clientCertData,
+                                       void* context);
+
+/** May `user` with `password` replicate with the database shared as `database`? Called on a
+    litecore-ws thread before any socket reaches LiteCore. */
+typedef bool (*LcwsC4HTTPAuthCallback)(LcwsC4Listener* listener, C4String database, C4String user,
+                                       C4Slice password, void* context);
+
+/** A listener's TLS settings, named as in LiteCore Enterprise's `C4TLSConfig`, as data. */
+typedef struct LcwsC4TLSConfig {
+    /** The certificate chain (leaf first), PEM or DER. Empty together with `key`: an anonymous
+        self-signed identity is generated at start (see `lcws_c4listener_getCertificate`). */
+    C4Slice certificate;
+    /** Its private key (RSA, ECDSA or Ed25519), PEM or DER. */
+    C4Slice key;
+    /** Clients must present a certificate: chaining to `rootClientCerts` when given, accepted
+        by `certAuthCallback` when set (one of the two is required). */
+    bool requireClientCerts;
+    C4Slice rootClientCerts;
+    LcwsC4CertAuthCallback certAuthCallback;
+    void* tlsCallbackContext;
+} LcwsC4TLSConfig;
+
+/** A listener's configuration; zero-fill it and set what you need (zero means the default). */
+typedef struct LcwsC4ListenerConfig {
+    uint16_t port;              /**< 0: any free port (`lcws_c4listener_getPort`) */
+    C4String networkInterface;  /**< interface name or address; empty: every interface */
+    bool disableTLS;            /**< plain ws; otherwise wss */
+    LcwsC4TLSConfig tlsConfig;  /**< with TLS; all zero: a generated identity, no client certs */
+    LcwsC4HTTPAuthCallback httpAuthCallback; /**< with it, clients must send Basic credentials */
+    void* callbackContext;      /**< passed to `httpAuthCallback` */
+    bool allowPush;             /**< clients may push into the shared databases */
+    bool allowPull;             /**< clients may pull from them */
+    bool enableDeltaSync;       /**< delta sync with clients */
+    C4String serverName;        /**< the `Server` header; default `litecore-ws/<version>` */
+    unsigned maxConnections;    /**< default 1024; more are answered 503 */
+    unsigned handshakeTimeoutMs;/**< TLS + upgrade request; default 15000 */
+    unsigned heartbeatSeconds;  /**< the listener's Ping interval; default 300 */
+} LcwsC4ListenerConfig;
+
+struct LcwsC4Listener {
+    LcwsListener* listener;
+    C4SocketFactory factory;
+    LcwsC4HTTPAuthCallback httpAuthCallback;
+    void* callbackContext;
+    LcwsC4CertAuthCallback certAuthCallback;
+    void* tlsCallbackContext;
+};
+
+/* c4repl_newWithSocket has a `logPrefix` since LiteCore 3.2: call helpers, one per form, the
+   right one chosen at compile time like c4db_setCookie's above. */
+typedef C4Replicator* (*lcws_c4_new_with_socket4_fn)(C4Database*, C4Socket*, C4ReplicatorParameters,
+                                                     C4Error*);
+typedef C4Replicator* (*lcws_c4_new_with_socket5_fn)(C4Database*, C4Socket*, C4ReplicatorParameters,
+                                                     C4String, C4Error*);
+
+/** Calls the form without `logPrefix` (LiteCore 3.1). */
+static inline C4Replicator* lcws_c4_call_new_with_socket(lcws_c4_new_with_socket4_fn fn, C4Database* db,
+                                                         C4Socket* s, C4ReplicatorParameters p,
+                                                         C4String prefix, C4Error* err) LCWS_C4_NOEXCEPT {
+    (void)prefix;
+    return fn(db, s, p, err);
+}
+#ifdef __cplusplus
+/** Calls the form with `logPrefix` (LiteCore 3.2+; C++ overload). */
+static inline C4Replicator* lcws_c4_call_new_with_socket(lcws_c4_new_with_socket5_fn fn, C4Database* db,
+                                                         C4Socket* s, C4ReplicatorParameters p,
+                                                         C4String prefix, C4Error* err) LCWS_C4_NOEXCEPT {
+    return fn(db, s, p, prefix, err);
+}
+#define LCWS_C4_NEW_WITH_SOCKET(db, s, p, prefix, err) \
+    lcws_c4_call_new_with_socket(&c4repl_newWithSocket, db, s, p, prefix, err)
+#else
+/** Calls the form with `logPrefix` (LiteCore 3.2+). */
+static inline C4Replicator* lcws_c4_call_new_with_socket5(lcws_c4_new_with_socket5_fn fn, C4Database* db,
+                                                          C4Socket* s, C4ReplicatorParameters p,
+                                                          C4String prefix, C4Error* err) {
+    return fn(db, s, p, prefix, err);
+}
+#define LCWS_C4_NEW_WITH_SOCKET(db, s, p, prefix, err)                                              \
+    _Generic(&c4repl_newWithSocket,                                                                 \
+        lcws_c4_new_with_socket4_fn: lcws_c4_call_new_with_socket(                                  \
+            (lcws_c4_new_with_socket4_fn)(void (*)(void))&c4repl_newWithSocket, db, s, p, prefix, err), \
+        lcws_c4_new_with_socket5_fn: lcws_c4_call_new_with_socket5(                                 \
+            (lcws_c4_new_with_socket5_fn)(void (*)(void))&c4repl_newWithSocket, db, s, p, prefix, err))
+#endif
+
+/** A `C4Slice` over a NUL-terminated string (LiteCore's own `FLStr` is a plain C99 `inline`
+    function without an exported definition, so the glue does not call it). */
+static inline C4Slice lcws_c4_str(const char* s) LCWS_C4_NOEXCEPT {
+    C4Slice r;
+    r.buf = s;
+    r.size = s ? strlen(s) : 0;
+    return r;
+}
+
+/** The passive replicator's status callback: its activity, reported to litecore-ws, which frees
+    the replicator (`lcws_c4_listener_release`) from one of its threads once it stopped. */
+static inline void lcws_c4_listener_status(C4Replicator* repl, C4ReplicatorStatus status,
+                                           void* context) LCWS_C4_NOEXCEPT {
+    int activity = LCWS_ACTIVITY_IDLE;
+    (void)repl;
+    if (status.level == kC4Stopped)
+        activity = LCWS_ACTIVITY_STOPPED;
+    else if (status.level == kC4Busy)
+        activity = LCWS_ACTIVITY_BUSY;
+    lcws_connection_report(LCWS_C4_CAST(LcwsConnection*, context), activity);
+}
+
+/** `LcwsListenerConfig.accept`: the connection becomes a C4Socket (`c4socket_fromNative`, held
+    by a reference of ours while the replicator is made) served by a passive replicator on the
+    shared collections (or the default one), which starts at once. */
+static inline void* lcws_c4_listener_accept(void* context, const LcwsIncoming* in) LCWS_C4_NOEXCEPT {
+    LcwsC4Listener* l = LCWS_C4_CAST(LcwsC4Listener*, context);
+    C4Address peer = lcws_c4_address_to_c4(&in->peer);
+    C4Socket* socket = c4socket_fromNative(l->factory, in->native_handle, &peer);
+    C4ReplicatorParameters params;
+    C4ReplicationCollection* collections;
+    size_t count = in->collection_count ? in->collection_count : 1;
+    size_t i;
+    C4Error err;
+    C4Replicator* repl;
+    if (!socket) return LCWS_C4_NULL;
+    c4socket_retain(socket);
+    collections = LCWS_C4_CAST(C4ReplicationCollection*, calloc(count, sizeof *collections));
+    if (!collections) {
+        c4socket_release(socket);
+        return LCWS_C4_NULL;
+    }
+    for (i = 0; i < count; i++) {
+        if (in->collection_count) {
+            collections[i].collection.scope = lcws_c4_slice_to_c4(in->collections[i].scope);
+            collections[i].collection.name = lcws_c4_slice_to_c4(in->collections[i].name);
+        } else {
+            collections[i].collection = kC4DefaultCollectionSpec;
+        }
+        /* A client that pushes meets our passive pull, and the other way round. */
+        collections[i].push = in->allow_pull ? kC4Passive : kC4Disabled;
+        collections[i].pull = in->allow_push ? kC4Passive : kC4Disabled;
+    }
+    memset(&params, 0, sizeof params);
+    params.optionsDictFleece = lcws_c4_slice_to_c4(in->replicator_options);
+    params.onStatusChanged = &lcws_c4_listener_status;
+    params.callbackContext = in->connection;
+    params.collections = collections;
+    params.collectionCount = count;
+    memset(&err, 0, sizeof err);
+    repl = LCWS_C4_NEW_WITH_SOCKET(LCWS_C4_CAST(C4Database*, in->database), socket, params,
+                                   lcws_c4_str("lcws-listener"), &err);
+    free(collections);
+    if (repl) c4repl_start(repl, false);
+    /* The replicator holds its own reference; ours goes (a socket nobody took is disposed,
+       which frees litecore-ws's handle). */
+    c4socket_release(socket);
+    return repl;
+}
+
+/** `LcwsListenerConfig.release`: frees a stopped replicator (on a litecore-ws thread). */
+static inline void lcws_c4_listener_release(void* context, void* repl) LCWS_C4_NOEXCEPT {
+    (void)context;
+    c4repl_free(LCWS_C4_CAST(C4Replicator*, repl));
+}
+
+/** `LcwsListenerConfig.check_password` → the app's `httpAuthCallback`. */
+static inline bool lcws_c4_listener_check_password(void* context, LcwsSlice database, LcwsSlice user,
+                                                   LcwsSlice password) LCWS_C4_NOEXCEPT {
+    LcwsC4Listener* l = LCWS_C4_CAST(LcwsC4Listener*, context);
+    return l->httpAuthCallback(l, lcws_c4_slice_to_c4(database), lcws_c4_slice_to_c4(user),
+                               lcws_c4_slice_to_c4(password), l->callbackContext);
+}
+
+/** `LcwsListenerConfig.check_certificate` → the app's `certAuthCallback`. */
+static inline bool lcws_c4_listener_check_certificate(void* context, LcwsSlice der) LCWS_C4_NOEXCEPT {
+    LcwsC4Listener* l = LCWS_C4_CAST(LcwsC4Listener*, context);
+    return l->certAuthCallback(l, lcws_c4_slice_to_c4(der), l->tlsCallbackContext);
+}
+
+/** `LcwsListenerConfig.release_database`: the share's reference to the database goes. */
+static inline void lcws_c4_listener_release_database(void* context, void* db) LCWS_C4_NOEXCEPT {
+    (void)context;
+    c4base_release(db);
+}
+
+/** Fills `*out` from `e` when `out` is not NULL. */
+static inline void lcws_c4_set_error(C4Error* out, LcwsError e) LCWS_C4_NOEXCEPT {
+    if (out) *out = lcws_c4_error_to_c4(e);
+}
+
+/** A LiteCore-domain error with a message, for the glue's own checks. */
+static inline void lcws_c4_fail(C4Error* out, int code, const char* message) LCWS_C4_NOEXCEPT {
+    if (out) *out = c4error_make(LiteCoreDomain, code, lcws_c4_str(message));
+}
+
+/**
+ * Starts a listener (Enterprise: `c4listener_start`). Installs the host table like
+ * `lcws_c4_factory` does. Returns NULL with `*outError` set on failure: `{LiteCore, 9}` for a bad
+ * configuration, `{Network, 27}` for an unknown interface, a POSIX/Network error for a port that
+ * cannot be bound. Share databases next (`lcws_c4listener_shareDB`); clients reach a database
+ * at `ws[s]://<host>:<port>/<name>` (`lcws_c4listener_getURLs`).
+ *
+ * Each accepted connection becomes a `C4Socket` (`c4socket_fromNative`) served by a passive
+ * replicator on the database; replicators are freed on litecore-ws's threads when they stop.
+ * Call from an application thread.
+ */
+static inline LcwsC4Listener* lcws_c4listener_start(const LcwsC4ListenerConfig* config,
+                                                    C4Error* outError) LCWS_C4_NOEXCEPT {
+    LcwsListenerConfig c;
+    LcwsError err;
+    LcwsC4Listener* l;
+    if (!config) {
+        lcws_c4_fail(outError, kC4ErrorInvalidParameter, "lcws_c4listener_start: config is NULL");
+        return LCWS_C4_NULL;
+    }
+    if (!lcws_c4_install_host()) {
+        lcws_c4_fail(outError, kC4ErrorUnexpectedError, "lcws_c4listener_start: the host table was refused");
+        return LCWS_C4_NULL;
+    }
+    l = LCWS_C4_CAST(LcwsC4Listener*, calloc(1, sizeof *l));
+    if (!l) {
+        lcws_c4_fail(outError, kC4ErrorMemoryError, "lcws_c4listener_start: out of memory");
+        return LCWS_C4_NULL;
+    }
+    l->factory = lcws_c4_socket_factory(LCWS_C4_NULL);
+    l->httpAuthCallback = config->httpAuthCallback;
+    l->callbackContext = config->callbackContext;
+    l->certAuthCallback = config->tlsConfig.certAuthCallback;
+    l->tlsCallbackContext = config->tlsConfig.tlsCallbackContext;
+    memset(&c, 0, sizeof c);
+    memset(&err, 0, sizeof err);
+    c.struct_size = sizeof c;
+    c.port = config->port;
+    c.network_interface = lcws_c4_slice_from_c4(config->networkInterface);
+    c.disable_tls = config->disableTLS;
+    c.certificate = lcws_c4_slice_from_c4(config->tlsConfig.certificate);
+    c.private_key = lcws_c4_slice_from_c4(config->tlsConfig.key);
+    c.require_client_certs = config->tlsConfig.requireClientCerts;
+    c.root_client_certs = lcws_c4_slice_from_c4(config->tlsConfig.rootClientCerts);
+    c.allow_push = config->allowPush;
+    c.allow_pull = config->allowPull;
+    c.enable_delta_sync = config->enableDeltaSync;
+    c.max_connections = config->maxConnections;
+    c.handshake_timeout_ms = config->handshakeTimeoutMs;
+    c.heartbeat_seconds = config->heartbeatSeconds;
+    c.server_name = lcws_c4_slice_from_c4(config->serverName);
+    c.context = l;
+    c.accept = &lcws_c4_listener_accept;
+    c.release = &lcws_c4_listener_release;
+    if (config->httpAuthCallback) c.check_password = &lcws_c4_listener_check_password;
+    if (config->tlsConfig.certAuthCallback) c.check_certificate = &lcws_c4_listener_check_certificate;
+    c.release_database = &lcws_c4_listener_release_database;
+    if (lcws_listener_start(&c, &l->listener, &err) != LCWS_STATUS_OK) {
+        lcws_c4_set_error(outError, err);
+        free(l);
+        return LCWS_C4_NULL;
+    }
+    return l;
+}
+
+/**
+ * Stops the listener (every socket closed with 1001 and waited for, every replicator freed,
+ * every shared database released) and frees it (Enterprise: `c4listener_free`). NULL is fine.
+ * Call from an application thread, before closing the shared databases.
+ */
+static inline void lcws_c4listener_free(LcwsC4Listener* listener) LCWS_C4_NOEXCEPT {
+    if (!listener) return;
+    (void)lcws_listener_free(listener->listener);
+    free(listener);
+}
+
+/**
+ * Shares `db` under `name` (Enterprise: `c4listener_shareDB`): clients replicate with it at
+ * `/<name>` (LiteCore appends `/_blipsync`), its default collection unless collections are
+ * shared with `lcws_c4listener_shareCollection`. The listener holds a reference to `db` until it
+ * is unshared. The replication protocol follows the database: `BLIP_3+CBMobile_4` with version
+ * vectors, `BLIP_3+CBMobile_3` otherwise.
+ */
+static inline bool lcws_c4listener_shareDB(LcwsC4Listener* listener, C4String name, C4Database* db,
+                                           C4Error* outError) LCWS_C4_NOEXCEPT {
+    /* kC4DB_VersionVectors (0x08), spelled as a number: older headers call it experimental. */
+    const uint32_t version_vectors = 0x08;
+    const char* protocol;
+    if (!listener || !db) {
+        lcws_c4_fail(outError, kC4ErrorInvalidParameter, "lcws_c4listener_shareDB: NULL listener or database");
+        return false;
+    }
+    protocol = (c4db_getConfig2(db)->flags & version_vectors) ? "BLIP_3+CBMobile_4" : "BLIP_3+CBMobile_3";
+    c4base_retain(db);
+    if (lcws_listener_share(listener->listener, lcws_c4_slice_from_c4(name), db,
+                            lcws_c4_slice_from_c4(lcws_c4_str(protocol))) != LCWS_STATUS_OK) {
+        c4base_release(db);
+        lcws_c4_fail(outError, kC4ErrorInvalidParameter, "lcws_c4listener_shareDB: refused (the log says why)");
+        return false;
+    }
+    return true;
+}
+
+/** Stops sharing `db` (Enterprise: `c4listener_unshareDB`): its clients' sockets close (1001)
+    and are waited for. False with `{LiteCore, NotFound}` when it was not shared. */
+static inline bool lcws_c4listener_unshareDB(LcwsC4Listener* listener, C4Database* db,
+                                             C4Error* outError) LCWS_C4_NOEXCEPT {
+    if (listener && db && lcws_listener_unshare(listener->listener, db) > 0) return true;
+    lcws_c4_fail(outError, kC4ErrorNotFound, "lcws_c4listener_unshareDB: the database is not shared");
+    return false;
+}
+
+/** Adds a collection of a shared database to what clients may replicate (Enterprise:
+    `c4listener_shareCollection`); share its database under `name` first. */
+static inline bool lcws_c4listener_shareCollection(LcwsC4Listener* listener, C4String name,
+                                                   C4Collection* collection, C4Error* outError) LCWS_C4_NOEXCEPT {
+    C4CollectionSpec spec;
+    if (!listener || !collection) {
+        lcws_c4_fail(outError, kC4ErrorInvalidParameter, "lcws_c4listener_shareCollection: NULL argument");
+        return false;
+    }
+    spec = c4coll_getSpec(collection);
+    if (lcws_listener_share_collection(listener->listener, lcws_c4_slice_from_c4(name),
+                                       c4coll_getDatabase(collection), lcws_c4_slice_from_c4(spec.scope),
+                                       lcws_c4_slice_from_c4(spec.name)) != LCWS_STATUS_OK) {
+        lcws_c4_fail(outError, kC4ErrorInvalidParameter,
+                     "lcws_c4listener_shareCollection: share the collection's database under this name first");
+        return false;
+    }
+    return true;
+}
+
+/** The port the listener is bound to (Enterprise: `c4listener_getPort`). */
+static inline uint16_t lcws_c4listener_getPort(const LcwsC4Listener* listener) LCWS_C4_NOEXCEPT {
+    return listener ? lcws_listener_port(listener->listener) : 0;
+}
+
+/** The listener's TLS certificate (DER; the generated one unless the config gave one), for
+    peers to pin with the replicator option `pinnedCert`. Empty without TLS; valid until
+    `lcws_c4listener_free`. */
+static inline C4Slice lcws_c4listener_getCertificate(const LcwsC4Listener* listener) LCWS_C4_NOEXCEPT {
+    C4Slice none;
+    none.buf = LCWS_C4_NULL;
+    none.size = 0;
+    return listener ? lcws_c4_slice_to_c4(lcws_listener_certificate(listener->listener)) : none;
+}
+
+/** Connections served and how many of them are busy replicating (Enterprise:
+    `c4listener_getConnectionStatus`). */
+static inline void lcws_c4listener_getConnectionStatus(const LcwsC4Listener* listener,
+                                                       unsigned* connectionCount,
+                                                       unsigned* activeConnectionCount) LCWS_C4_NOEXCEPT {
+    size_t connections = 0, active = 0;
+    if (listener) (void)lcws_listener_status(listener->listener, &connections, &active);
+    if (connectionCount) *connectionCount = LCWS_C4_CAST(unsigned, connections);
+    if (activeConnectionCount) *activeConnectionCount = LCWS_C4_CAST(unsigned, active);
+}
+
+/** Appends one URL to the Fleece array `context`. */
+static inline void lcws_c4_append_url(void* context, LcwsSlice url) LCWS_C4_NOEXCEPT {
+    FLSlot_SetString(FLMutableArray_Append(LCWS_C4_CAST(FLMutableArray, context)), lcws_c4_slice_to_c4(url));
+}
+
+/** The URLs the listener can be reached at, one per interface address
+    (`ws[s]://address:port/<name>` for `db`'s shared name; without a path for NULL), as a new
+    Fleece array the caller releases with `FLValue_Release` (Enterprise: `c4listener_getURLs`).
+    NULL with `{LiteCore, NotFound}` when `db` is not shared. */
+static inline FLMutableArray lcws_c4listener_getURLs(const LcwsC4Listener* listener, C4Database* db,
+                                                     C4Error* outError) LCWS_C4_NOEXCEPT {
+    FLMutableArray urls;
+    if (!listener) {
+        lcws_c4_fail(outError, kC4ErrorInvalidParameter, "lcws_c4listener_getURLs: NULL listener");
+        return LCWS_C4_NULL;
+    }
+    urls = FLMutableArray_New();
+    if (lcws_listener_urls(listener->listener, db, &lcws_c4_append_url, urls) == 0 && db) {
+        FLValue_Release(LCWS_C4_CAST(FLValue, urls));
+        lcws_c4_fail(outError, kC4ErrorNotFound, "lcws_c4listener_getURLs: the database is not shared");
+        return LCWS_C4_NULL;
+    }
+    return urls;
+}
+
+#endif /* listener */
+
 #endif /* LITECORE_WS_C4_H */

@@ -689,16 +689,16 @@ pub unsafe extern "C" fn lcws_listener_status(
 }
 
 /// Calls `each(context, url)` for every URL the listener can be reached at
-/// (`ws[s]://address:port/database`, one per interface address; `database` may be empty).
+/// (`ws[s]://address:port/<name>`, one per interface address), with the name `database` is
+/// shared under as the path (no path when `database` is NULL; nothing when it is not shared).
 /// Each URL is valid only during its call. Returns how many there were.
 ///
 /// # Safety
-/// `listener` must be a live listener; `database` readable during the call; `each` NULL or a
-/// function with the documented signature.
+/// `listener` must be a live listener; `each` NULL or a function with the documented signature.
 #[no_mangle]
 pub unsafe extern "C" fn lcws_listener_urls(
     listener: *const LcwsListener,
-    database: LcwsSlice,
+    database: *mut c_void,
     each: Option<unsafe extern "C" fn(*mut c_void, LcwsSlice)>,
     context: *mut c_void,
 ) -> usize {
@@ -707,8 +707,14 @@ pub unsafe extern "C" fn lcws_listener_urls(
         let Some(l) = (unsafe { listener_ref(listener) }) else {
             return 0;
         };
-        let db = text_of(database, "database").ok().flatten();
-        let urls = l.inner.urls(db.as_deref());
+        let urls = if database.is_null() {
+            l.inner.urls(None)
+        } else {
+            match l.inner.share_name(database as usize) {
+                Some(name) => l.inner.urls(Some(&name)),
+                None => Vec::new(),
+            }
+        };
         if let Some(each) = each {
             for url in &urls {
                 // SAFETY: the caller's function; the URL outlives the call.

@@ -490,6 +490,18 @@ impl Listener {
         );
     }
 
+    /// The name `database` is shared under (the first, when several).
+    pub fn share_name(&self, database: usize) -> Option<String> {
+        let shares = lock(&self.state.shares);
+        let mut names: Vec<&String> = shares
+            .values()
+            .filter(|s| s.database == database)
+            .map(|s| &s.name)
+            .collect();
+        names.sort();
+        names.first().map(|n| n.to_string())
+    }
+
     pub fn status(&self) -> Status {
         let connections = lock(&self.state.connections);
         Status {
