@@ -78,6 +78,8 @@ pub mod close_code {
     pub const POLICY_ERROR: i32 = 1008;
     pub const MESSAGE_TOO_BIG: i32 = 1009;
     pub const CANT_FULFILL: i32 = 1011;
+    /// LiteCore's "app-defined transient error": the peer may come back (LiteCore retries).
+    pub const APP_TRANSIENT: i32 = 4001;
 }
 
 /// A server certificate refused by litecore-ws's trust policy (tls/verifier.rs): the code and a

@@ -591,9 +591,14 @@ impl Drop for Listener {
 /// How long a stop waits for sockets and replicators.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
+/// How the listener closes a socket for its own reasons (stopping, a database unshared). Not
+/// 1001: LiteCore's replicator takes a Close(1001) from its peer as a permanent error and stops
+/// for good, while a listener that stops (an app pausing, a device going to sleep) usually comes
+/// back; 4001, LiteCore's own "transient" close code, makes clients retry as they do after a
+/// network failure.
 fn going_away(reason: &str) -> crate::litecore::Command {
     crate::litecore::Command::GoAway {
-        code: crate::error::close_code::GOING_AWAY as u16,
+        code: crate::error::close_code::APP_TRANSIENT as u16,
         reason: reason.to_string(),
     }
 }

@@ -180,22 +180,22 @@ async fn echo_refusals_and_stop() {
         Some(503)
     );
 
-    // Stopping closes the open socket with 1001 and waits for its `closed`.
+    // Stopping closes the open socket with 4001 (transient) and waits for its `closed`.
     let stopper = blocking(move || {
         let left = listener.stop();
         (listener, left)
     });
     let close = ws.next().await;
     match close {
-        Some(Ok(Message::Close(Some(f)))) => assert_eq!(u16::from(f.code), 1001),
-        other => panic!("expected Close(1001): {other:?}"),
+        Some(Ok(Message::Close(Some(f)))) => assert_eq!(u16::from(f.code), 4001),
+        other => panic!("expected Close(4001): {other:?}"),
     }
     drop(ws);
     let (_listener, left) = stopper.await.unwrap();
     assert_eq!(left, 0);
     let seen = lock(&host.seen);
     assert_eq!(seen.closed.len(), 1, "{seen:?}");
-    assert_eq!(seen.closed[0].as_ref().map(|e| e.code), Some(1001));
+    assert_eq!(seen.closed[0].as_ref().map(|e| e.code), Some(4001));
     assert_eq!(host.released.load(Ordering::SeqCst), 1);
 }
 
