@@ -1,4 +1,4 @@
-/* Compile check only: the database API replicate_litecore.c uses (LiteCore 4.x). */
+/* Build and link check only: the database API replicate_litecore.c uses (LiteCore 4.x). */
 #pragma once
 #include "c4Base.h"
 
