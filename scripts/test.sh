@@ -2,10 +2,14 @@
 # Runs every test of litecore-ws:
 #   1. fmt, clippy, rustdoc; cargo test: Rust unit tests, Fleece vectors, options, the
 #      generated-header check and the `check` CLI end to end;
-#   2. the C tests (ctest) against the release library;
-#   3. the C tests again with ASan+UBSan (clang);
-#   4. the C tests again under valgrind memcheck;
-#   5. a bounded run of the fuzz targets (scripts/fuzz.sh, LCWS_FUZZ_SECS s each).
+#   2. the C tests (ctest) against the release library, built Debug (-O0);
+#   3. everything that builds (C tests, examples, glue matrix) again in a Release build (-O3, the
+#      same -Werror), and its ctest;
+#   4. the C tests again with ASan+UBSan (clang);
+#   5. the C tests again under valgrind memcheck;
+#   6. a bounded run of the fuzz targets (scripts/fuzz.sh, LCWS_FUZZ_SECS s each).
+# The litecore_real_* ctests use a real LiteCore when there is one (LCWS_LITECORE_ROOT, default
+# ../shared/litecore) and are reported skipped otherwise.
 # Needs cargo; scripts/setup.sh installs the rest on Debian when missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,10 +37,16 @@ if [ -n "$bad" ]; then echo "unexpected exports:"; echo "$bad"; exit 1; fi
 readelf -d target/release/liblitecore_ws.so | grep -q 'SONAME.*liblitecore_ws\.so\.' || { echo "no SONAME"; exit 1; }
 echo "ok: $(nm -D --defined-only target/release/liblitecore_ws.so | grep -c ' lcws_') lcws_ symbols, SONAME set"
 
-section "C tests (ctest)"
+section "C tests (ctest, Debug)"
 cmake -S . -B build/plain -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build/plain -j"$jobs"
 ctest --test-dir build/plain --output-on-failure --no-tests=error
+
+section "C tests (Release)"
+# Optimised code warns where -O0 does not (GCC's -Wuse-after-free, -Wmaybe-uninitialized, ...).
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j"$jobs"
+ctest --test-dir build/release --output-on-failure --no-tests=error
 
 section "C tests with ASan+UBSan"
 CC=clang CXX=clang++ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DLCWS_SANITIZE=ON >/dev/null

@@ -1,5 +1,7 @@
 /* example_replicate() with LiteCore's real replicator (LiteCore 3.2+ / 4.x C API), litecore-ws
- * as its WebSocket transport. Built only when CMake finds LiteCore (-DLITECORE_ROOT=...). */
+ * as its WebSocket transport. Built only when CMake finds LiteCore (-DLITECORE_ROOT=...).
+ * FLStr, FLSliceResult_Release and c4db_release are C99 inline functions in LiteCore 4.x's
+ * headers: litecore_inline.c, linked into the same program, provides their external definitions. */
 #define _POSIX_C_SOURCE 200809L
 #include "example_flow.h"
 

@@ -139,6 +139,8 @@ char *sg_http(const char *base_url, const char *method, const char *path, const 
     while (buf) {
         if (body && content_length >= 0 && len >= (size_t)(body - buf) + (size_t)content_length) break;
         if (len == cap) {
+            /* The body's offset, taken before realloc: the old pointer may not be used after it. */
+            size_t body_off = body ? (size_t)(body - buf) : 0;
             char *bigger = cap >= MAX_RESPONSE ? NULL : realloc(buf, cap * 2 + 1);
             if (!bigger) {
                 set_err(err, err_size, "%s", "answer too large");
@@ -146,7 +148,7 @@ char *sg_http(const char *base_url, const char *method, const char *path, const 
                 buf = NULL;
                 break;
             }
-            if (body) body = bigger + (body - buf);
+            if (body) body = bigger + body_off;
             buf = bigger;
             cap *= 2;
         }

@@ -10,7 +10,8 @@
 # declarations of LiteCore's API (tests/c/examples/litecore_api), with the same strict flags.
 find_package(Qt6 COMPONENTS Core QUIET)
 if(NOT Qt6_FOUND)
-  message(STATUS "Qt6 Core not found (apt-get install qt6-base-dev): example_qt skipped")
+  message(STATUS "Qt6 Core not found (apt-get install qt6-base-dev): example_qt is reported skipped")
+  lcws_skip_test(example_qt "Qt6 Core not found (scripts/setup.sh installs qt6-base-dev)")
   return()
 endif()
 
@@ -33,7 +34,9 @@ target_include_directories(example_qt_litecore_compile_check PRIVATE "${_qt_src}
   "${PROJECT_SOURCE_DIR}/tests/c/examples/litecore_api" "${PROJECT_SOURCE_DIR}/tests/c/litecore_mock")
 target_compile_options(example_qt_litecore_compile_check PRIVATE ${LCWS_STRICT_FLAGS})
 
-if(Python3_FOUND AND EXISTS "${LCWS_SG_STANDIN}")
+if(LCWS_PEERS_MISSING)
+  lcws_skip_test(example_qt "${LCWS_PEERS_MISSING}")
+else()
   add_test(NAME example_qt
            COMMAND "${Python3_EXECUTABLE}" "${_qt_src}/run_qt_example.py"
                    --peers-dir "${PROJECT_SOURCE_DIR}/tests/peers" --bin $<TARGET_FILE:example_qt_fake>

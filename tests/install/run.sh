@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Installs litecore-ws from a configured build tree into a temporary prefix, then builds and runs
-# a consumer program the three ways a C user would: CMake find_package (shared, static) and
-# pkg-config (shared, --static). Prints "N passed, N failed".
-# usage: tests/install/run.sh BUILD_DIR
+# The packager's build, then the consumers:
+#   1. configures a fresh build directory with the line README gives packagers,
+#        cmake -S SOURCE_DIR -B BUILD -DLCWS_BUILD_TESTS=OFF -DLCWS_BUILD_EXAMPLES=OFF
+#      (plus EXTRA_CMAKE_ARGS: the calling build's compiler and cargo directory, so the library
+#      cargo already built is reused), builds it, and checks that nothing but the library was
+#      built: no tests registered, no test or example directory, no object file or program;
+#   2. installs it into a temporary prefix and checks the layout;
+#   3. builds and runs a consumer program the ways a C user would: CMake find_package (shared,
+#      static) and pkg-config (shared, --static).
+# Prints "N passed, N failed".
+# usage: tests/install/run.sh SOURCE_DIR [EXTRA_CMAKE_ARGS...]
 set -uo pipefail
-build=${1:?usage: run.sh BUILD_DIR}
+src=${1:?usage: run.sh SOURCE_DIR [EXTRA_CMAKE_ARGS...]}
+shift
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/lcws-install.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+build="$work/build"
 prefix="$work/prefix"
 passed=0
 failed=0
@@ -18,6 +27,24 @@ step() {
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name" >&2; fi
 }
 
+# only_the_library BUILD: what the packager's build made is the library (cargo's, outside BUILD)
+# and CMake's own files; anything compiled in BUILD belongs to a test or an example.
+only_the_library() {
+    local b=$1 bad
+    if [ -n "$(find "$b" -name CTestTestfile.cmake)" ]; then echo "tests were registered" >&2; return 1; fi
+    for d in tests examples-c; do
+        if [ -e "$b/$d" ]; then echo "$d/ was configured" >&2; return 1; fi
+    done
+    # CMake's compiler checks leave objects and programs under CMakeFiles/<cmake version>/.
+    bad=$(find "$b" -path "$b/CMakeFiles/[0-9]*" -prune -o -type f \( -name '*.o' -o -name '*.a' -o -name '*.so' \
+          -o -perm -u+x \) -print)
+    if [ -n "$bad" ]; then echo "built besides the library:"; echo "$bad"; return 1; fi >&2
+    return 0
+}
+
+step configure cmake -S "$src" -B "$build" -DLCWS_BUILD_TESTS=OFF -DLCWS_BUILD_EXAMPLES=OFF "$@"
+step build cmake --build "$build" -j2
+step only-the-library only_the_library "$build"
 step install cmake --install "$build" --prefix "$prefix"
 lib="$prefix/lib"
 [ -d "$prefix/lib64" ] && lib="$prefix/lib64"

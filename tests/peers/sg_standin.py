@@ -45,6 +45,7 @@ import websockets.http11
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 
 sys.dont_write_bytecode = True  # importing peer_util leaves no __pycache__ in tests/peers
@@ -1136,7 +1137,7 @@ class PublicConnection(ServerConnection):
         self.sg_upgrade: Upgrade | None = None
         self.sg_request: Request | None = None
         self.sg_discard = False
-        self.sg_stats = {"messages": 0, "bytes": 0, "text_messages": 0, "binary_messages": 0}
+        self.sg_stats = {"messages": 0, "bytes": 0, "text_messages": 0, "binary_messages": 0, "pings": 0}
 
     def connection_made(self, transport):
         super().connection_made(transport)
@@ -1161,6 +1162,12 @@ class PublicConnection(ServerConnection):
         if self.sg_http:
             self.sg_http.lost()
         super().connection_lost(exc)
+
+    def process_event(self, event):
+        # Ping frames the client sent (websockets answers them itself): `!cmd stats` reports them.
+        if isinstance(event, Frame) and event.opcode is Opcode.PING:
+            self.sg_stats["pings"] += 1
+        super().process_event(event)
 
     def sg_start_ws(self, head: bytes, rest: bytes, upgrade: Upgrade, req: Request):
         self.sg_ws = True

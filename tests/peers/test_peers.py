@@ -401,7 +401,7 @@ def test_echo_binary_text_exact():
         assert c.recv() == big
         c.send("!cmd stats")
         st = json.loads(c.recv())
-        assert st["binary_messages"] == 8 and st["text_messages"] == 1, st
+        assert st["binary_messages"] == 8 and st["text_messages"] == 1 and st["pings"] == 0, st
 
 
 def test_flood():
@@ -452,9 +452,13 @@ def test_ping_and_freeze():
     with ws(P["main"]["ws"], headers={"Authorization": basic("alice", "pw1")}) as c:
         pong = c.ping(b"p1")
         assert pong.wait(5), "pong to a ping before freeze"
+        assert c.ping(b"p2").wait(5)
+        c.send("!cmd stats")
+        st = json.loads(c.recv())
+        assert st["pings"] == 2 and st["messages"] == 0, st  # pings are counted, not as messages
         c.send("!cmd freeze")
         time.sleep(0.2)  # let the command reach the server before probing
-        pong = c.ping(b"p2")
+        pong = c.ping(b"p3")
         assert not pong.wait(1.0), "a frozen server must not answer pings"
         c.close_timeout = 0.2  # the frozen server will not answer our Close either
 

@@ -6,7 +6,10 @@ its exit status, its output and the exact requests the stand-in's public port re
 
 SCENARIO: replicate | replicate_wrong_password | session_login | session_login_wss.
 Everything after `--` is put in front of the example's command line (e.g. valgrind and its
-options in the LCWS_VALGRIND build). Peers start on port 0 and are waited for by their READY
+options in the LCWS_VALGRIND build). --litecore: EXAMPLE is the build against a real LiteCore
+(tests/c/real_litecore/run.sh), whose replicator runs instead of the harness; additionally checked:
+the database was created and LiteCore's status callback reported the stop (replicate_wrong_password
+only: the stand-in speaks no BLIP, so a real replication cannot succeed against it). Peers start on port 0 and are waited for by their READY
 line; they stop when their stdin is closed. Exit status 0 when every check passed.
 """
 import argparse
@@ -126,6 +129,9 @@ def scenario_replicate(a, launcher, workdir, wrong_password=False):
             check(headers_named(r, "Authorization") == [expected], "exactly one Authorization: Basic base64(alice:<password>)")
             check(headers_named(r, "Cookie") == [], "no Cookie header")
             check(headers_named(r, "Sec-WebSocket-Protocol") == [PROTOCOL], f"Sec-WebSocket-Protocol: {PROTOCOL}")
+        if a.litecore:
+            check(os.path.isdir(os.path.join(workdir, "example.cblite2")), "LiteCore created the database example.cblite2")
+            check("status: stopped" in out, "LiteCore's replicator reported kC4Stopped through the status callback")
         if wrong_password:
             check(rc == 1, f"exit status 1 (got {rc})")
             check("{WebSocket, 401}" in out, "the output shows the {WebSocket, 401} error")
@@ -212,7 +218,10 @@ def main():
     p.add_argument("--peers-dir", required=True)
     p.add_argument("--bin", required=True)
     p.add_argument("--timeout", type=float, default=240)
+    p.add_argument("--litecore", action="store_true", help="EXAMPLE is built against a real LiteCore")
     a = p.parse_args(argv)
+    if a.litecore and a.scenario != "replicate_wrong_password":
+        p.error("--litecore: only replicate_wrong_password can run against the stand-in (it speaks no BLIP)")
     a.bin_args = [a.bin]
     workdir = tempfile.mkdtemp(prefix="lcws-example-")
     try:

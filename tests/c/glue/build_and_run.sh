@@ -20,6 +20,8 @@
 #                      optimised builds catch padding bytes the compiler does not keep)
 #   GLUE_COMPILE_ONLY  1: skip step 2 (e.g. while the library is not built yet)
 #   GLUE_COMPILERS     pairs "cc:c++" to use (default: "gcc:g++ clang:clang++", missing ones skipped)
+#   GLUE_CFLAGS, GLUE_CXXFLAGS   extra flags for every C / C++ step, before the version's own
+#                      (ctest passes the build type's, e.g. "-O3 -DNDEBUG" in a Release build)
 #
 # Exit status: 0 when every step passed, 1 otherwise (each failure is reported).
 
@@ -35,6 +37,8 @@ COMPILE_ONLY=${GLUE_COMPILE_ONLY:-0}
 COMPILERS=${GLUE_COMPILERS:-"gcc:g++ clang:clang++"}
 
 INC="-I$ROOT/include -I$ROOT/tests/c/litecore_mock"
+CFLAGS_X=${GLUE_CFLAGS:-}
+CXXFLAGS_X=${GLUE_CXXFLAGS:-}
 WFLAGS="-Wall -Wextra -Werror -pedantic"
 MOCK="$ROOT/tests/c/litecore_mock"
 
@@ -79,9 +83,9 @@ for pair in $COMPILERS; do
 
         # --- 1. compile tests: default configuration ---
         # shellcheck disable=SC2086
-        run "compile C $CC v$V" $CC -std=c11 $WFLAGS $DEFS $INC -c "$HERE/glue_compile.c" -o "$D/glue_compile_c.o"
+        run "compile C $CC v$V" $CC -std=c11 $CFLAGS_X $WFLAGS $DEFS $INC -c "$HERE/glue_compile.c" -o "$D/glue_compile_c.o"
         # shellcheck disable=SC2086
-        run "compile C++ $CXX v$V" $CXX -std=c++17 $WFLAGS $DEFS $INC -c "$HERE/glue_compile.cpp" -o "$D/glue_compile_cpp.o"
+        run "compile C++ $CXX v$V" $CXX -std=c++17 $CXXFLAGS_X $WFLAGS $DEFS $INC -c "$HERE/glue_compile.cpp" -o "$D/glue_compile_cpp.o"
 
         # --- 1b. compile tests: configuration macros (on the newest and on an old version) ---
         VARIANTS=()
@@ -106,16 +110,16 @@ for pair in $COMPILERS; do
         for variant in "${VARIANTS[@]}"; do
             i=$((i + 1))
             # shellcheck disable=SC2086
-            run "compile C $CC v$V [$variant]" $CC -std=c11 $WFLAGS $DEFS $variant $INC -c "$HERE/glue_compile.c" -o "$D/glue_compile_c_$i.o"
+            run "compile C $CC v$V [$variant]" $CC -std=c11 $CFLAGS_X $WFLAGS $DEFS $variant $INC -c "$HERE/glue_compile.c" -o "$D/glue_compile_c_$i.o"
             # shellcheck disable=SC2086
-            run "compile C++ $CXX v$V [$variant]" $CXX -std=c++17 $WFLAGS $DEFS $variant $INC -c "$HERE/glue_compile.cpp" -o "$D/glue_compile_cpp_$i.o"
+            run "compile C++ $CXX v$V [$variant]" $CXX -std=c++17 $CXXFLAGS_X $WFLAGS $DEFS $variant $INC -c "$HERE/glue_compile.cpp" -o "$D/glue_compile_cpp_$i.o"
         done
 
         [ "$COMPILE_ONLY" = 1 ] && continue
 
         # --- 2. runtime test against the real library and a mock libLiteCore ---
         # shellcheck disable=SC2086
-        run "mock libLiteCore $CC v$V" $CC -std=c11 $WFLAGS $DEFS -fPIC -shared -I"$MOCK" "$HERE/mock_litecore_impl.c" -o "$D/libmocklitecore.so"
+        run "mock libLiteCore $CC v$V" $CC -std=c11 $CFLAGS_X $WFLAGS $DEFS -fPIC -shared -I"$MOCK" "$HERE/mock_litecore_impl.c" -o "$D/libmocklitecore.so"
 
         RUNTIME_VARIANTS=("")
         if [ "$V" = 410 ]; then
@@ -129,12 +133,12 @@ for pair in $COMPILERS; do
             j=$((j + 1))
             LINK="-L$D -lmocklitecore -L$LIB_DIR -llitecore_ws -Wl,-rpath,$D:$LIB_DIR"
             # shellcheck disable=SC2086
-            run "tu2 $CC v$V [$rv]" $CC -std=c11 $WFLAGS $DEFS $rv $INC -I"$HERE" -c "$HERE/glue_register_tu2.c" -o "$D/glue_register_tu2_$j.o"
+            run "tu2 $CC v$V [$rv]" $CC -std=c11 $CFLAGS_X $WFLAGS $DEFS $rv $INC -I"$HERE" -c "$HERE/glue_register_tu2.c" -o "$D/glue_register_tu2_$j.o"
             # shellcheck disable=SC2086
-            run "build glue_register C $CC v$V [$rv]" $CC -std=c11 $WFLAGS $DEFS $rv $INC -I"$HERE" "$HERE/glue_register.c" "$D/glue_register_tu2_$j.o" $LINK -o "$D/glue_register_c_$j"
+            run "build glue_register C $CC v$V [$rv]" $CC -std=c11 $CFLAGS_X $WFLAGS $DEFS $rv $INC -I"$HERE" "$HERE/glue_register.c" "$D/glue_register_tu2_$j.o" $LINK -o "$D/glue_register_c_$j"
             run "run glue_register C $CC v$V [$rv]" "$D/glue_register_c_$j"
             # shellcheck disable=SC2086
-            run "build glue_register C++ $CXX v$V [$rv]" $CXX -std=c++17 $WFLAGS $DEFS $rv $INC -I"$HERE" -x c++ "$HERE/glue_register.c" -x none "$D/glue_register_tu2_$j.o" $LINK -o "$D/glue_register_cpp_$j"
+            run "build glue_register C++ $CXX v$V [$rv]" $CXX -std=c++17 $CXXFLAGS_X $WFLAGS $DEFS $rv $INC -I"$HERE" -x c++ "$HERE/glue_register.c" -x none "$D/glue_register_tu2_$j.o" $LINK -o "$D/glue_register_cpp_$j"
             run "run glue_register C++ $CXX v$V [$rv]" "$D/glue_register_cpp_$j"
         done
     done

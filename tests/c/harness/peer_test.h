@@ -81,6 +81,28 @@ static inline C4Socket *peer_test_open(uint16_t port) { return peer_test_open_wi
 /* Sends a stand-in command ("!cmd ...") as one message. */
 static inline void peer_test_command(C4Socket *s, const char *cmd) { fake_socket_write(s, cmd, strlen(cmd)); }
 
+/* Asks the stand-in for its counters of this connection (`!cmd stats`, tests/peers/README.md) and
+ * returns the value of `key` ("messages", "pings", ...); exits the test without an answer. */
+static inline long peer_test_stat(C4Socket *s, const char *key) {
+    peer_test_command(s, "!cmd stats");
+    size_t size = 0;
+    char *answer = (char *)fake_socket_next_message(s, 5000, &size);
+    CHECK(answer != NULL);
+    char *json = (char *)malloc(size + 1);
+    CHECK(json != NULL);
+    memcpy(json, answer, size);
+    json[size] = 0;
+    free(answer);
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"%s\":", key);
+    const char *at = strstr(json, needle);
+    if (!at) fprintf(stderr, "no %s in the stand-in's stats: %s\n", key, json);
+    CHECK(at != NULL);
+    long value = strtol(at + strlen(needle), NULL, 10);
+    free(json);
+    return value;
+}
+
 /* Tells the stand-in to stop reading (`!cmd freeze ack`) and waits for its "!ok frozen": from then
  * on nothing this socket sends is read, and no Close is answered. */
 static inline void peer_test_freeze(C4Socket *s) {

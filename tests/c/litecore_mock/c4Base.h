@@ -39,8 +39,13 @@ struct C4Socket {
 };
 #endif
 
-void* c4base_retain(void* C4NULLABLE obj) C4API;
-void c4base_release(void* C4NULLABLE obj) C4API;
+CBL_CORE_API void* c4base_retain(void* C4NULLABLE obj) C4API;
+CBL_CORE_API void c4base_release(void* C4NULLABLE obj) C4API;
+
+/* As in LiteCore 4.x: plain C99 `inline`, no exported definition (see fleece/FLSlice.h). */
+inline C4Database* C4NULLABLE c4db_retain(C4Database* C4NULLABLE r) C4API { return (C4Database*)c4base_retain(r); }
+inline void c4db_release(C4Database* C4NULLABLE r) C4API { c4base_release(r); }
+inline void c4slice_free(C4SliceResult s) { FLSliceResult_Release(s); }
 
 CBL_CORE_API C4Socket* C4NULLABLE c4socket_retain(C4Socket* C4NULLABLE) C4API;
 CBL_CORE_API void c4socket_release(C4Socket* C4NULLABLE) C4API;

@@ -1,4 +1,4 @@
-/* Compile check only (see README.md): LiteCore's umbrella header. */
+/* Build and link check only (see README.md): LiteCore's umbrella header. */
 #pragma once
 #include "c4Database.h"
 #include "c4Replicator.h"

@@ -1,4 +1,4 @@
-/* Compile check only: the database API replicate_litecore.c uses (LiteCore 4.x). */
+/* Build and link check only: the database API replicate_litecore.c uses (LiteCore 4.x). */
 #pragma once
 #include "c4Base.h"
 
@@ -35,7 +35,7 @@ typedef struct C4CollectionSpec {
 NODISCARD CBL_CORE_API C4Database* c4db_openNamed(C4String name, const C4DatabaseConfig2* config,
                                                   C4Error* C4NULLABLE outError) C4API;
 NODISCARD CBL_CORE_API bool c4db_close(C4Database* C4NULLABLE database, C4Error* C4NULLABLE outError) C4API;
-CBL_CORE_API void c4db_release(C4Database* C4NULLABLE) C4API;
+/* c4db_release: a C99 inline function of c4Base.h (tests/c/litecore_mock), as in LiteCore 4.x. */
 
 C4API_END_DECLS
 C4_ASSUME_NONNULL_END

@@ -1,4 +1,4 @@
-/* Compile check only: LiteCore 4.x c4Replicator.h, the functions replicate_litecore.c and the
+/* Build and link check only: LiteCore 4.x c4Replicator.h, the functions replicate_litecore.c and the
    glue call. */
 #pragma once
 #include "c4ReplicatorTypes.h"

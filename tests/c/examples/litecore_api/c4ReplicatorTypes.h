@@ -1,4 +1,4 @@
-/* Compile check only: LiteCore 4.x c4ReplicatorTypes.h, the parts replicate_litecore.c and the
+/* Build and link check only: LiteCore 4.x c4ReplicatorTypes.h, the parts replicate_litecore.c and the
    glue use. */
 #pragma once
 #include "c4Database.h"

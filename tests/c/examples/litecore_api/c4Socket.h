@@ -1,4 +1,4 @@
-/* Compile check only: LiteCore's c4Socket.h (as tests/c/litecore_mock's, but with this
+/* Build and link check only: LiteCore's c4Socket.h (as tests/c/litecore_mock's, but with this
    directory's full C4Address / replicator types). */
 #pragma once
 #include "c4SocketTypes.h"

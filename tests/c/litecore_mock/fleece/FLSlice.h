@@ -58,10 +58,22 @@ typedef FLSliceResult FLStringResult;
 FLEECE_PUBLIC void _FLBuf_Retain(const void* FL_NULLABLE) FLAPI;  // internal; do not call
 FLEECE_PUBLIC void _FLBuf_Release(const void* FL_NULLABLE) FLAPI; // internal; do not call
 
-/** Decrements the ref-count of a FLSliceResult, freeing its memory if it reached zero. */
-static inline void FLSliceResult_Release(FLSliceResult s) FLAPI { _FLBuf_Release(s.buf); }
+/* As in the real header (Fleece of LiteCore 4.x): plain C99 `inline`, and the library exports
+   no definition of them, so a C program that calls them must emit the external definition in
+   one translation unit (`extern inline`; examples-c/common/litecore_inline.c) or it does not link
+   at -O0. LiteCore 3.x's headers had `static inline`. */
 
-static inline FLSlice FLStr(const char* FL_NULLABLE str) FLAPI {
+/** Increments the ref-count of a FLSliceResult. */
+inline FLSliceResult FLSliceResult_Retain(FLSliceResult s) FLAPI {
+    _FLBuf_Retain(s.buf);
+    return s;
+}
+
+/** Decrements the ref-count of a FLSliceResult, freeing its memory if it reached zero. */
+inline void FLSliceResult_Release(FLSliceResult s) FLAPI { _FLBuf_Release(s.buf); }
+
+/** A slice pointing to the contents of a C string (NULL gives an empty slice). */
+inline FLSlice FLStr(const char* FL_NULLABLE str) FLAPI {
     FLSlice s;
     s.buf = str;
     s.size = str ? strlen(str) : 0;

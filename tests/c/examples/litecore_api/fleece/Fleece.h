@@ -1,4 +1,4 @@
-/* Compile check only: the Fleece encoder API replicate_litecore.c uses. */
+/* Build and link check only: the Fleece encoder API replicate_litecore.c uses. */
 #pragma once
 #include "fleece/FLSlice.h"
 
