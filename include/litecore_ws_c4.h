@@ -142,9 +142,11 @@
    -Wzero-as-null-pointer-constant stay quiet. */
 #ifdef __cplusplus
 #define LCWS_C4_CAST(T, e) static_cast<T>(e)
+#define LCWS_C4_PTR_CAST(T, e) reinterpret_cast<T>(e)
 #define LCWS_C4_NULL nullptr
 #else
 #define LCWS_C4_CAST(T, e) ((T)(e))
+#define LCWS_C4_PTR_CAST(T, e) ((T)(e))
 #define LCWS_C4_NULL NULL
 #endif
 
@@ -975,7 +977,7 @@ static inline FLMutableArray lcws_c4listener_getURLs(const LcwsC4Listener* liste
     }
     urls = FLMutableArray_New();
     if (lcws_listener_urls(listener->listener, db, &lcws_c4_append_url, urls) == 0 && db) {
-        FLValue_Release(LCWS_C4_CAST(FLValue, urls));
+        FLValue_Release(LCWS_C4_PTR_CAST(FLValue, urls));
         lcws_c4_fail(outError, kC4ErrorNotFound, "lcws_c4listener_getURLs: the database is not shared");
         return LCWS_C4_NULL;
     }

@@ -26,6 +26,9 @@ typedef int64_t C4Timestamp;
 /** A simple parsed-URL struct (defined in c4ReplicatorTypes.h). */
 typedef struct C4Address C4Address;
 typedef struct C4Database C4Database;
+#if MOCK_LC_VERSION >= 310
+typedef struct C4Collection C4Collection;
+#endif
 typedef struct C4Replicator C4Replicator;
 /** Represents an open bidirectional stream of bytes or messages (typically a TCP socket.) */
 typedef struct C4Socket C4Socket;

@@ -21,7 +21,8 @@ typedef C4_ENUM(uint32_t, C4ErrorDomain){
 #endif
 
 typedef C4_ENUM(int32_t, C4ErrorCode){
-        kC4ErrorAssertionFailed = 1, kC4ErrorUnimplemented = 2, kC4ErrorInvalidParameter = 9,
+        kC4ErrorAssertionFailed = 1, kC4ErrorUnimplemented = 2, kC4ErrorNotFound = 7,
+        kC4ErrorInvalidParameter = 9, kC4ErrorUnexpectedError = 10, kC4ErrorMemoryError = 13,
         kC4ErrorUnsupported = 19, kC4ErrorRemoteError = 26};
 
 /** An error value. */

@@ -10,6 +10,10 @@ NODISCARD CBL_CORE_API bool c4address_fromURL(C4String url, C4Address* address, 
 NODISCARD CBL_CORE_API C4Replicator* c4repl_new(C4Database* db, C4Address remoteAddress, C4String remoteDatabaseName,
                                                 C4ReplicatorParameters params, C4String logPrefix,
                                                 C4Error* C4NULLABLE outError) C4API;
+/* The passive replicator of an incoming socket (LiteCore 3.2+: with a logPrefix). */
+NODISCARD CBL_CORE_API C4Replicator* c4repl_newWithSocket(C4Database* db, C4Socket* openSocket,
+                                                          C4ReplicatorParameters params, C4String logPrefix,
+                                                          C4Error* C4NULLABLE outError) C4API;
 CBL_CORE_API void c4repl_start(C4Replicator* repl, bool reset) C4API;
 CBL_CORE_API void c4repl_stop(C4Replicator* repl) C4API;
 CBL_CORE_API C4ReplicatorStatus c4repl_getStatus(C4Replicator* repl) C4API;

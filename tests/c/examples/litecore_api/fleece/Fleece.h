@@ -12,7 +12,10 @@ extern "C" {
 #endif
 
 typedef struct _FLEncoder* FLEncoder;
+typedef const struct _FLValue* FLValue;
 typedef const struct _FLDict* FLDict;
+typedef struct _FLArray* FLMutableArray;
+typedef struct _FLSlot* FLSlot;
 
 typedef enum {
     kFLNoError = 0,
@@ -30,6 +33,12 @@ bool FLEncoder_EndDict(FLEncoder) FLAPI;
 bool FLEncoder_WriteString(FLEncoder, FLString) FLAPI;
 bool FLEncoder_WriteData(FLEncoder, FLSlice) FLAPI;
 FLSliceResult FLEncoder_Finish(FLEncoder, FLError* FL_NULLABLE outError) FLAPI;
+
+/* FLMutable.h / FLValue.h: what the listener glue's URL list uses. */
+FLMutableArray FL_NULLABLE FLMutableArray_New(void) FLAPI;
+FLSlot FLMutableArray_Append(FLMutableArray) FLAPI;
+void FLSlot_SetString(FLSlot, FLString) FLAPI;
+void FLValue_Release(FLValue FL_NULLABLE) FLAPI;
 
 #ifdef __cplusplus
 }
