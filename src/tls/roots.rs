@@ -1,24 +1,15 @@
 //! The default trust anchors, used when a replicator gives no `rootCerts`: Mozilla's roots
-//! (webpki-roots, compiled in) plus the system's CA bundle when the machine has one. The
-//! environment variable `LCWS_TLS_ROOTS` picks `webpki`, `system` or `both` (the default).
+//! (webpki-roots, compiled in) plus the platform's trust store. The environment variable
+//! `LCWS_TLS_ROOTS` picks `webpki`, `system` or `both` (the default).
 //!
-//! The system bundle is the file named by `SSL_CERT_FILE`, else the first that exists of the
-//! usual distribution paths. It is read once per process; certificates in it that cannot be
-//! anchors are skipped.
+//! The platform's store is read by `rustls-native-certs`, once per process: on Linux and other
+//! Unix systems the CA bundle named by `SSL_CERT_FILE` and the directory `SSL_CERT_DIR` (as
+//! OpenSSL reads them), else the distribution's bundle; the keychain on macOS; the system store
+//! on Windows. Certificates that cannot be anchors are skipped.
 
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 use std::sync::OnceLock;
-
-/// Where Linux distributions keep their CA bundle (Debian/Ubuntu first).
-const SYSTEM_BUNDLES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/tls/cacert.pem",
-    "/etc/ssl/cert.pem",
-];
 
 /// Which default anchors to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -48,24 +39,20 @@ impl DefaultRoots {
     }
 }
 
-/// The system CA bundle's certificates (empty when there is none).
+/// The platform's trust anchors (empty when it has none or they cannot be read; the reasons
+/// are logged once).
 fn system_certs() -> &'static [CertificateDer<'static>] {
     static CERTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
     CERTS.get_or_init(|| {
-        let from_env = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
-        let path = from_env
-            .into_iter()
-            .chain(SYSTEM_BUNDLES.iter().map(std::path::PathBuf::from))
-            .find(|p| p.is_file());
-        let Some(path) = path else {
-            return Vec::new();
-        };
-        match std::fs::read(&path) {
-            Ok(bytes) => CertificateDer::pem_slice_iter(&bytes)
-                .filter_map(Result::ok)
-                .collect(),
-            Err(_) => Vec::new(),
+        let found = rustls_native_certs::load_native_certs();
+        for e in &found.errors {
+            crate::lcws_log!(
+                crate::log::Level::Warning,
+                None,
+                "reading the system's trust store: {e}"
+            );
         }
+        found.certs
     })
 }
 
@@ -83,4 +70,18 @@ pub fn default_store(which: DefaultRoots) -> RootCertStore {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
     roots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_choice_has_anchors() {
+        let mozilla = default_store(DefaultRoots::Webpki).len();
+        assert!(mozilla > 100, "{mozilla}");
+        // With or without a system store (CI machines have Debian's), never an empty store.
+        assert!(!default_store(DefaultRoots::System).is_empty());
+        assert!(default_store(DefaultRoots::Both).len() >= mozilla);
+    }
 }
