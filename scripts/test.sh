@@ -62,7 +62,7 @@ cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DLCWS_VALGRIND=ON >/dev/n
 cmake --build build/valgrind -j"$jobs"
 ctest --test-dir build/valgrind --output-on-failure --no-tests=error
 
-# --- Fuzzing (issue 6): a bounded run of every cargo-fuzz target on the committed corpora. ---
+# --- Fuzzing: a bounded run of every cargo-fuzz target on the committed corpora. ---
 # scripts/fuzz.sh installs cargo-fuzz (pinned) if missing and works on stable; it fails on any
 # crash. LCWS_FUZZ_SECS sets the seconds per target (0 skips this section).
 fuzz_secs=${LCWS_FUZZ_SECS:-20}

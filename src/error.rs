@@ -2,7 +2,8 @@
 //!
 //! Every failure becomes a [`TransportError`]: a C4Error domain, a code and a message. The codes
 //! decide whether LiteCore's replicator retries (`C4Error::mayBeTransient` /
-//! `mayBeNetworkDependent`), so the mapping here follows the socket contract (section 11):
+//! `mayBeNetworkDependent`), so the mapping here keeps each failure in the class LiteCore retries
+//! it by (transient, network-dependent or permanent):
 //! Network-domain codes are preferred over POSIX errno values, which differ across platforms.
 //!
 //! This module is the one table: I/O and DNS ([`TransportError::from_io`]), TLS

@@ -6,7 +6,7 @@ pub const SESSION_COOKIE: &str = "SyncGatewaySession";
 
 /// The one `Cookie` header value: the session cookie first (it wins), then the `cookies` option,
 /// then the database's stored cookies. Each cookie name appears once. The session cookie's name is
-/// compared case-insensitively because LiteCore's cookie store lower-cases names (contract §8):
+/// compared case-insensitively because LiteCore's cookie store lower-cases names when it stores them:
 /// a stored `syncgatewaysession=…` is sent under the real name (`session_name`) when no session
 /// token is given, and dropped when one is — never both spellings.
 pub fn merge_cookies(

@@ -22,7 +22,8 @@
 //! tunnel; anything else fails the attempt *before* the upgrade, without `gotHTTPResponse`: the
 //! proxy is not the server, and LiteCore must not take the proxy's headers for Sync Gateway's.
 //! Inside the tunnel the upgrade request uses the origin-form path and never carries the proxy's
-//! credentials (LiteCore 4.1's built-in transport leaks them there; see the socket contract §12).
+//! credentials (LiteCore 4.1's built-in transport sends them there too, so the origin server sees the
+//! proxy password).
 
 use super::{request, response, tcp};
 use crate::address::Address;

@@ -278,7 +278,8 @@ pub(crate) fn retain_socket(socket: *mut C4Socket, id: u64, db: *mut c_void) -> 
     let host = host()?;
     let retain = host.0.retain?;
     // SAFETY: `socket` is the non-NULL socket LiteCore passed to `open`; retaining it keeps it
-    // alive until our release after `closed` (contract section 3).
+    // alive until our release after `closed` (LiteCore may drop its own references at any time,
+    // e.g. after its own close timeout).
     host_call(|| unsafe { retain(socket) });
     Some(HostSocket {
         socket: SocketPtr(socket),
@@ -444,7 +445,8 @@ impl LiteCoreSocket for HostSocket {
             err.code
         );
         // SAFETY: the socket is still retained by us; `closed` may drop LiteCore's own
-        // references, which is why we release ours only after it returned (contract section 3).
+        // references, and LiteCore still touches the socket after telling the replicator, which is
+        // why we release ours only after it returned.
         host_call(|| unsafe { closed(self.socket.0, err) });
         // SAFETY: balances the retain in `retain_socket`; after this the pointer is never used
         // (`self` is consumed).

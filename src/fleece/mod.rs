@@ -18,9 +18,9 @@
 //! * [`encode_headers`]: the header dict shape LiteCore expects from
 //!   `c4socket_gotHTTPResponse`.
 //!
-//! The byte layout is described in `docs/fleece-format.md` of the shared notes
-//! (section numbers in comments refer to it); the test vectors in
-//! `tests/data/fleece/` were produced by the real library.
+//! The byte layout is Fleece's own (Couchbase's `fleece` repository documents it); the
+//! comments state the rules each piece relies on. The test vectors in `tests/data/fleece/` were
+//! produced by the real library.
 //!
 //! [Fleece]: https://github.com/couchbase/fleece
 

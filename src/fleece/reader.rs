@@ -371,7 +371,7 @@ impl<'a> Reader<'a> {
 
     /// Follows the pointer at `pos` (narrow or wide) and any pointers it leads
     /// to. Returns the position of the value finally reached, and the end limit
-    /// for that value: the position of the last pointer (section 10).
+    /// for that value: the position of the last pointer.
     fn follow(&mut self, mut pos: usize, mut wide: bool) -> Result<(usize, usize), FleeceError> {
         loop {
             let (raw_offset, is_extern) = if wide {
@@ -399,7 +399,7 @@ impl<'a> Reader<'a> {
                 return Ok((target, pos));
             }
             // A pointer to a pointer: the second one is always read as wide
-            // (section 4), and must lie entirely before the first.
+            //, and must lie entirely before the first.
             if target + WIDE > pos {
                 return Err(FleeceError::PointerOverrun { offset: target });
             }
@@ -444,7 +444,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// The bytes of the string or data value at `pos` (section 2.5).
+    /// The bytes of the string or data value at `pos`.
     fn payload(&self, pos: usize, end: usize) -> Result<&'a [u8], FleeceError> {
         let nibble = usize::from(self.byte(pos, end, "string")? & 0x0F);
         let (start, len) = if nibble < 0x0F {
@@ -547,7 +547,7 @@ impl<'a> Reader<'a> {
                 what,
                 end,
             })?;
-            // An odd-length varint is followed by a pad byte (section 3).
+            // An odd-length varint is followed by a pad byte.
             slots += varint_len + (varint_len & 1);
         }
         // All slots must fit before `end`; this also bounds `count` by the

@@ -1,7 +1,7 @@
 //! Fleece encoder producing the same bytes as the real library's
 //! `FLEncoder_New()` (string de-duplication on, no shared keys, trailer on).
 //!
-//! Layout rules (format notes, section 9): values are written bottom-up.
+//! Layout rules: values are written bottom-up.
 //! Each open collection keeps a list of pending slots; a value that encodes in
 //! at most 2 bytes goes into its slot, anything bigger is appended to the
 //! output at once and the slot remembers its position. When a collection ends,
@@ -269,7 +269,7 @@ impl Encoder {
 
     /// Ends encoding and returns the document: the root value itself when it
     /// fits in 2 bytes, otherwise everything written followed by a trailer
-    /// pointing at the root (section 7).
+    /// pointing at the root.
     pub fn finish(mut self) -> Result<Vec<u8>, FleeceError> {
         if let Some(e) = self.error {
             return Err(e);
@@ -370,7 +370,7 @@ impl Encoder {
         pos
     }
 
-    /// Long int with the fewest payload bytes (section 2.2).
+    /// Long int with the fewest payload bytes.
     fn add_long_int(&mut self, v: u64, unsigned: bool) {
         if !self.begin_value() {
             return;
@@ -405,7 +405,7 @@ impl Encoder {
         pos
     }
 
-    /// The slot for string `s`, written out (or reused) as needed (section 9.3).
+    /// The slot for string `s`, written out (or reused) as needed.
     fn string_slot(&mut self, s: &[u8]) -> Slot {
         match s {
             [] => return Slot::Inline([TAG_STRING << 4, 0x00]),
@@ -768,7 +768,7 @@ mod tests {
 
     #[test]
     fn dict_sorting_and_duplicates() {
-        // Checked against the real library (format notes, section 5.2).
+        // Checked against the real library.
         let data = bytes(|e| {
             e.begin_dict();
             e.write_key(b"a");
