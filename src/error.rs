@@ -201,11 +201,16 @@ impl TransportError {
                 _ => NetworkCode::TlsCertUntrusted,
             },
             E::AlertReceived(A::CertificateRequired) => NetworkCode::TlsCertRequiredByPeer,
+            // AccessDenied: a certificate the peer could verify but whose holder it refuses (what
+            // rustls sends when the application's verifier says no).
             E::AlertReceived(
                 A::BadCertificate
                 | A::UnknownCA
                 | A::CertificateUnknown
-                | A::UnsupportedCertificate,
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::AccessDenied,
             ) => NetworkCode::TlsCertRejectedByPeer,
             _ => NetworkCode::TlsHandshakeFailed,
         };
@@ -414,6 +419,7 @@ mod tests {
             (E::AlertReceived(A::CertificateRequired), 9),
             (E::AlertReceived(A::BadCertificate), 10),
             (E::AlertReceived(A::UnknownCA), 10),
+            (E::AlertReceived(A::AccessDenied), 10),
             (E::AlertReceived(A::HandshakeFailure), 6),
             (E::HandshakeNotComplete, 6),
         ];

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <time.h>
+#include <stdarg.h>
 #include <unistd.h>
 
 int real_failures = 0;
@@ -279,7 +280,19 @@ bool real_repl_start(RealRepl *r, C4Database *db, const char *url, const RealRep
     }
     FLEncoder enc = FLEncoder_New();
     FLEncoder_BeginDict(enc, 4);
-    if (o->user) {
+    if (o->client_cert) {
+        write_key(enc, kC4ReplicatorOptionAuthentication);
+        FLEncoder_BeginDict(enc, 3);
+        write_key(enc, kC4ReplicatorAuthType);
+        FLEncoder_WriteString(enc, real_str(kC4AuthTypeClientCert));
+        write_key(enc, kC4ReplicatorAuthClientCert);
+        C4Slice c = {o->client_cert, o->client_cert_size};
+        FLEncoder_WriteData(enc, c);
+        write_key(enc, kC4ReplicatorAuthClientCertKey);
+        C4Slice k = {o->client_key, o->client_key_size};
+        FLEncoder_WriteData(enc, k);
+        FLEncoder_EndDict(enc);
+    } else if (o->user) {
         write_key(enc, kC4ReplicatorOptionAuthentication);
         FLEncoder_BeginDict(enc, 4);
         write_key(enc, kC4ReplicatorAuthType);
@@ -390,6 +403,44 @@ static bool check_alice(LcwsC4Listener *listener, C4String database, C4String us
     const char *want = context;
     return user.size == 5 && memcmp(user.buf, "alice", 5) == 0 && password.size == strlen(want) &&
            memcmp(password.buf, want, password.size) == 0;
+}
+
+LcwsC4Listener *real_listener_start_with(C4Database *db, const char *name, const LcwsC4ListenerConfig *config) {
+    C4Error err;
+    memset(&err, 0, sizeof err);
+    LcwsC4Listener *l = lcws_c4listener_start(config, &err);
+    if (!l) {
+        fprintf(stderr, "lcws_c4listener_start: %s\n", real_error_text(err));
+        exit(1);
+    }
+    if (!lcws_c4listener_shareDB(l, real_str(name), db, &err)) {
+        fprintf(stderr, "lcws_c4listener_shareDB: %s\n", real_error_text(err));
+        exit(1);
+    }
+    return l;
+}
+
+bool real_sh(const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    printf("+ %s\n", cmd);
+    fflush(stdout);
+    return system(cmd) == 0;
+}
+
+void *real_read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *buf = malloc(n > 0 ? (size_t)n : 1);
+    *size = fread(buf, 1, n > 0 ? (size_t)n : 0, f);
+    fclose(f);
+    return buf;
 }
 
 LcwsC4Listener *real_listener_start(C4Database *db, const char *name, bool tls, const char *password) {

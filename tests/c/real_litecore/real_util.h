@@ -72,6 +72,9 @@ typedef struct RealReplOptions {
     bool challenge_auth;
     const void *pinned_cert;
     size_t pinned_cert_size;
+    /* auth type "Client Cert" when set (PEM or DER). */
+    const void *client_cert, *client_key;
+    size_t client_cert_size, client_key_size;
     int max_retries; /* -1: LiteCore's default */
 } RealReplOptions;
 
@@ -91,6 +94,12 @@ void real_repl_stop_and_free(RealRepl *r);
 /* Starts a listener on 127.0.0.1, port 0, sharing `db` as `name`. `tls`: with a generated
  * identity; `password`: Basic for user "alice". */
 LcwsC4Listener *real_listener_start(C4Database *db, const char *name, bool tls, const char *password);
+/* The same with a configuration the caller filled (port, interface, TLS, auth...). */
+LcwsC4Listener *real_listener_start_with(C4Database *db, const char *name, const LcwsC4ListenerConfig *config);
+/* Runs a shell command (printed first); true when it exits 0. */
+bool real_sh(const char *fmt, ...);
+/* Reads a whole file (malloc'd; the caller frees it). */
+void *real_read_file(const char *path, size_t *size);
 /* "ws[s]://127.0.0.1:<port>/<name>" */
 void real_listener_url(LcwsC4Listener *l, const char *name, bool tls, char *out, size_t size);
 
