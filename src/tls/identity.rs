@@ -51,17 +51,16 @@ pub fn load(
         .load_private_key(key_der)
         .map_err(|e| bad_key(&format!("is not a usable key: {e}")))?;
     let certified = CertifiedKey::new(chain, signing);
-    match certified.keys_match() {
-        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
-            return Err(TransportError::invalid_parameter(format!(
-                "{} and {} do not match: the key is not the certificate's",
-                super::setting_name(names.cert),
-                super::setting_name(names.key)
-            )))
-        }
-        // Anything else means the check could not be made (a key type that cannot tell, an
-        // X.509 v1 certificate webpki does not parse): the peer judges the certificate.
-        _ => {}
+    // Any other outcome means the check could not be made (a key type that cannot tell, an
+    // X.509 v1 certificate webpki does not parse): the peer judges the certificate.
+    if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
+        certified.keys_match()
+    {
+        return Err(TransportError::invalid_parameter(format!(
+            "{} and {} do not match: the key is not the certificate's",
+            super::setting_name(names.cert),
+            super::setting_name(names.key)
+        )));
     }
     Ok(Arc::new(certified))
 }
