@@ -1,6 +1,8 @@
 /**
  * @file litecore_ws.h
- * litecore-ws: a WebSocket transport (ws and wss) for Couchbase Lite Core's replicator.
+ * litecore-ws: a WebSocket transport (ws and wss) for Couchbase Lite Core's replicator, both
+ * ways: sockets LiteCore opens to reach Sync Gateway or a peer, and a listener that accepts
+ * peers' connections and hands them to LiteCore (`lcws_listener_*`).
  *
  * This header has no dependency on LiteCore's headers. Apps that include LiteCore's `c4Socket.h`
  * should use `litecore_ws_c4.h`, which fills everything below from LiteCore's own functions in
@@ -22,6 +24,15 @@
  *   A host call that blocks stalls only its own socket's task and one worker thread.
  * - **Log sink** (`LcwsHostTable.log`): called from any thread, including inside factory
  *   callbacks, possibly concurrently; it must not call back into litecore-ws.
+ * - **Listener callbacks** (`LcwsListenerConfig`): `accept`, `release` and `check_password` run
+ *   on litecore-ws's threads (its blocking pool, named `lcws-worker`), concurrently for different
+ *   connections, never for the same one; `check_certificate` runs on a worker thread during the
+ *   TLS handshake; `release_database` runs on the thread that called `lcws_listener_share`,
+ *   `_unshare` or `_free`. `lcws_connection_report` may be called from any thread, including
+ *   LiteCore's status callback; `release` never runs inside it.
+ * - **Listener calls**: `lcws_listener_start` and `lcws_listener_free` block (binding; closing
+ *   every socket) and must be called from an application thread, not from a callback;
+ *   `_share`, `_unshare`, `_port`, `_certificate`, `_status` and `_urls` from any thread.
  * - **Library calls** (`lcws_set_host`, `lcws_set_worker_threads`, `lcws_set_log_level`,
  *   `lcws_version`) may be called from any thread. `lcws_shutdown` must be called from an
  *   application thread, never from inside a callback or the log sink (it refuses with
@@ -34,13 +45,18 @@
  *   once with `release_buffer`, after the bytes were handed to the OS (or when the socket closed).
  * - Slices litecore-ws passes to the host are valid only during that call.
  * - The socket is retained (`retain`) in `open` and released (`release`) after its `closed`.
+ * - Listener: the config's slices are copied during `lcws_listener_start`; everything in an
+ *   `LcwsIncoming` is valid only during `accept`; `lcws_listener_certificate` stays valid until
+ *   `lcws_listener_free`. An `LcwsConnection` is litecore-ws's until the host reports it
+ *   STOPPED.
  *
  * ## Errors
  *
  * Every failure ends in one `closed(socket, error)` with a LiteCore `C4Error`: Network domain (5)
  * codes for DNS/TCP/TLS failures, WebSocket domain (6) for close codes and HTTP statuses,
- * LiteCore domain (1) code 9 (InvalidParameter) for bad options, 19 (Unsupported) for refused
- * calls. The library-level calls return an `LcwsStatus` and log the reason.
+ * LiteCore domain (1) code 9 (InvalidParameter) for bad options, 10 (UnexpectedError) for an
+ * internal error of litecore-ws (a bug; the log names it), 19 (Unsupported) for refused calls.
+ * The library-level calls return an `LcwsStatus` and log the reason.
  */
 
 
