@@ -354,6 +354,7 @@ fn server_config(c: &LcwsListenerConfig) -> Result<(server::Config, CHost), Tran
         .release
         .ok_or_else(|| TransportError::invalid_parameter("listener config 'release' is NULL"))?;
     let ctx = Ctx(c.context);
+    let gate = Arc::new(server::HostGate::default());
     let security = if c.disable_tls {
         server::Security::Plain
     } else {
@@ -373,10 +374,13 @@ fn server_config(c: &LcwsListenerConfig) -> Result<(server::Config, CHost), Tran
             }
         };
         let judge: Option<tls::server::CertJudge> = c.check_certificate.map(|check| {
+            let gate = gate.clone();
             Arc::new(move |der: &[u8]| {
                 let ctx = ctx;
-                // SAFETY: the host's function; the certificate outlives the call.
-                host_call(|| unsafe { check(ctx.0, LcwsSlice::from_bytes(der)) })
+                // SAFETY: the host's function; the certificate outlives the call. The gate
+                // keeps it from running after lcws_listener_free returned.
+                gate.call(|| host_call(|| unsafe { check(ctx.0, LcwsSlice::from_bytes(der)) }))
+                    .unwrap_or(false)
             }) as tls::server::CertJudge
         });
         server::Security::Tls {
@@ -416,6 +420,7 @@ fn server_config(c: &LcwsListenerConfig) -> Result<(server::Config, CHost), Tran
         delta_sync: c.enable_delta_sync,
         limits,
         server_name,
+        gate,
     };
     let host = CHost {
         context: ctx,

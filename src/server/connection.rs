@@ -181,11 +181,13 @@ async fn check_access(
         let Some(credentials) = upgrade.credentials.clone() else {
             return Err(unauthorized());
         };
-        let host = state.host.clone();
+        let task_state = state.clone();
         let database = share.name.clone();
         let name = credentials.user.clone();
         let accepted = tokio::task::spawn_blocking(move || {
-            host.check_password(&database, &name, &credentials.password)
+            task_state
+                .call_host(|h| h.check_password(&database, &name, &credentials.password))
+                .unwrap_or(false)
         })
         .await
         .unwrap_or(false);
@@ -280,7 +282,6 @@ async fn hand_over(state: Arc<State>, a: Accepted) {
         port: a.peer.port(),
         path: a.upgrade.path.clone(),
     };
-    let host = state.host.clone();
     let task_state = state.clone();
     let task_connection = connection.clone();
     let token = tokio::task::spawn_blocking(move || {
@@ -294,7 +295,9 @@ async fn hand_over(state: Arc<State>, a: Accepted) {
             allow_pull: task_state.config.allow_pull,
             replicator_options: &task_state.replicator_options,
         };
-        host.hand_over(handle, &incoming)
+        task_state
+            .call_host(|h| h.hand_over(handle, &incoming))
+            .flatten()
     })
     .await
     .ok()

@@ -69,6 +69,54 @@ pub enum Security {
     },
 }
 
+/// Keeps the host's callbacks from being called once the listener is freed: every call passes
+/// through [`HostGate::call`], and [`HostGate::close`] waits for the calls under way before it
+/// shuts the gate. (Handshake tasks, blocking-pool threads and TLS verifiers may still be
+/// running when a stop begins; the host frees its context once `lcws_listener_free` returns.)
+#[derive(Default)]
+pub struct HostGate {
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+impl HostGate {
+    /// Runs `f` unless the gate is shut (then `None`).
+    pub fn call<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
+        {
+            let mut g = lock(&self.state);
+            if g.1 {
+                return None;
+            }
+            g.0 += 1;
+        }
+        struct Leave<'a>(&'a HostGate);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                lock(&self.0.state).0 -= 1;
+                self.0.changed.notify_all();
+            }
+        }
+        let _leave = Leave(self);
+        Some(f())
+    }
+
+    /// Shuts the gate, waiting up to `grace` for the calls under way. Returns how many were
+    /// still running when it gave up.
+    pub fn close(&self, grace: Duration) -> usize {
+        let deadline = Instant::now() + grace;
+        let mut g = lock(&self.state);
+        g.1 = true;
+        while g.0 > 0 && Instant::now() < deadline {
+            g = self
+                .changed
+                .wait_timeout(g, deadline - Instant::now())
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        g.0
+    }
+}
+
 /// A listener's configuration.
 pub struct Config {
     /// 0: any free port.
@@ -85,6 +133,8 @@ pub struct Config {
     pub limits: Limits,
     /// The `Server` header.
     pub server_name: String,
+    /// What every call into the host goes through (the TLS judge of client certificates too).
+    pub gate: Arc<HostGate>,
 }
 
 /// What the host learns about a connection it is given ([`ListenerHost::hand_over`]).
@@ -197,7 +247,13 @@ impl Connection {
         };
         let me = self.clone();
         let run = move || {
-            state.host.release(token);
+            if state.call_host(|host| host.release(token)).is_none() {
+                lcws_log!(
+                    Level::Warning,
+                    Some(me.id),
+                    "the replicator stopped after its listener was freed: not released"
+                );
+            }
             state.forget(me.id);
         };
         match runtime::handle() {
@@ -243,6 +299,11 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Calls the host unless the listener was freed.
+    pub fn call_host<R>(&self, f: impl FnOnce(&dyn ListenerHost) -> R) -> Option<R> {
+        self.config.gate.call(|| f(&*self.host))
+    }
+
     pub fn is_stopping(&self) -> bool {
         *self.stopping.borrow()
     }
@@ -425,12 +486,10 @@ impl Listener {
         if let Some(old) = old {
             if old.database != share.database {
                 self.close_database(&old.name);
-                self.state.host.release_database(old.database);
-            } else if old.database == share.database {
-                // The same database shared again (more collections): the host holds one
-                // reference per share call.
-                self.state.host.release_database(old.database);
             }
+            // The host holds one reference per share call (the same database shared again
+            // included).
+            self.state.call_host(|h| h.release_database(old.database));
         }
         Ok(())
     }
@@ -468,7 +527,7 @@ impl Listener {
         for name in &names {
             lock(&self.state.shares).remove(name);
             self.close_database(name);
-            self.state.host.release_database(database);
+            self.state.call_host(|h| h.release_database(database));
         }
         names.len()
     }
@@ -575,10 +634,19 @@ impl Listener {
         let unreleased = guard.len();
         drop(guard);
         for share in lock(&state.shares).drain().map(|(_, s)| s) {
-            state.host.release_database(share.database);
+            state.call_host(|h| h.release_database(share.database));
+        }
+        // Handshakes and host calls still under way finish before the host's context may go.
+        let busy = state.config.gate.close(STOP_GRACE);
+        if busy > 0 {
+            lcws_log!(
+                Level::Warning,
+                None,
+                "listener {id}: {busy} call(s) into the app did not return in time"
+            );
         }
         lcws_log!(Level::Info, None, "listener {id} stopped");
-        unreleased
+        unreleased + busy
     }
 }
 
@@ -739,6 +807,29 @@ mod tests {
             url_addresses(&[one, one]),
             vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
         );
+    }
+
+    #[test]
+    fn the_host_gate_waits_for_calls_under_way_then_shuts() {
+        let gate = Arc::new(HostGate::default());
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let g = gate.clone();
+        let caller = std::thread::spawn(move || {
+            g.call(|| {
+                entered_tx.send(()).unwrap();
+                go_rx.recv().unwrap();
+                7
+            })
+        });
+        entered_rx.recv().unwrap();
+        // A call under way: close waits for it (here: gives up after 50 ms, reporting it).
+        assert_eq!(gate.close(Duration::from_millis(50)), 1);
+        go_tx.send(()).unwrap();
+        assert_eq!(caller.join().unwrap(), Some(7));
+        assert_eq!(gate.close(Duration::from_millis(50)), 0);
+        // Shut: nothing more reaches the host.
+        assert_eq!(gate.call(|| 1), None);
     }
 
     #[test]

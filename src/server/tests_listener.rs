@@ -96,6 +96,7 @@ fn config(password_auth: bool) -> Config {
         delta_sync: false,
         limits: Limits::default(),
         server_name: "test".into(),
+        gate: Arc::new(HostGate::default()),
     }
 }
 
