@@ -15,7 +15,7 @@ pub mod tcp;
 
 use crate::address::Address;
 use crate::error::{NetworkCode, Stage, TransportError};
-use crate::litecore::{Command, LiteCoreSocket};
+use crate::litecore::{Command, LiteCoreSocket, Progress};
 use crate::options::{AuthType, Options};
 use crate::socket::close::close_before_open;
 use crate::socket::session::{self, Session, Settings};
@@ -167,6 +167,7 @@ async fn establish(
                     Some(id),
                     "401 with a Basic challenge: retrying with credentials"
                 );
+                host.progress(Progress::ChallengeRetry);
                 hold_credentials = false;
                 continue;
             }
@@ -196,6 +197,10 @@ async fn establish(
                     next.port,
                     next.path
                 );
+                host.progress(Progress::Redirect {
+                    status: response.status,
+                    to: &next,
+                });
                 target = next;
                 continue;
             }
@@ -229,7 +234,7 @@ async fn exchange(
     } else {
         None
     };
-    let (stream, route) = proxy::connect(id, target, options).await?;
+    let (stream, route) = proxy::connect(id, target, options, &mut |p| host.progress(p)).await?;
     lcws_log!(Level::Verbose, Some(id), "connected {route}");
     let mut stream = match tls_config {
         Some(config) => {
@@ -250,6 +255,12 @@ async fn exchange(
                 session.protocol_version(),
                 session.negotiated_cipher_suite().map(|c| c.suite())
             );
+            host.progress(Progress::TlsEstablished {
+                version: session.protocol_version(),
+                cipher_suite: session.negotiated_cipher_suite().map(|c| c.suite()),
+                alpn: session.alpn_protocol(),
+                chain: session.peer_certificates().unwrap_or_default(),
+            });
             let leaf = session.peer_certificates().and_then(|c| c.first());
             if let Some(leaf) = leaf.filter(|l| !accepted_certs.iter().any(|a| a == l.as_ref())) {
                 if !host.peer_certificate(leaf.as_ref(), &target.host) {
@@ -273,7 +284,13 @@ async fn exchange(
     stream.write_all(&request.bytes).await.map_err(|e| {
         TransportError::from_io(&e, Stage::Handshake, "sending the upgrade request")
     })?;
+    host.progress(Progress::RequestSent {
+        masked: &request.masked,
+    });
     let (response, rest) = response::read_response(&mut stream).await?;
+    host.progress(Progress::ResponseReceived {
+        response: &response,
+    });
     lcws_log!(
         Level::Info,
         Some(id),
