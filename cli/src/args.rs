@@ -49,9 +49,12 @@ pub enum Cmd {
 /// The flags of `check`; each becomes the replicator option named in its help.
 #[derive(Args, Debug, Default)]
 pub struct CheckArgs {
-    /// What a Couchbase Lite app is given: ws[s]://host[:port]/db (http[s]:// is read as
-    /// ws[s]://); /_blipsync is appended as LiteCore does
-    #[arg(value_name = "URL")]
+    /// The URL a Couchbase Lite app is given.
+    #[arg(
+        value_name = "URL",
+        help = "What a Couchbase Lite app is given: ws[s]://host[:port]/db (http[s]:// is read \
+                as ws[s]://); /_blipsync is appended as LiteCore does"
+    )]
     pub url: String,
 
     /// Basic authentication: the user name (auth type Basic)
@@ -135,13 +138,15 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "TLS")]
     pub insecure: bool,
 
-    /// The proxy option: http[s]://[user:pass@]host[:port] (without it the https_proxy,
-    /// http_proxy, all_proxy and no_proxy variables apply, as in the library)
+    /// The proxy option, as a URL.
     #[arg(
         long,
         value_name = "URL",
         conflicts_with = "no_proxy",
-        help_heading = "Network"
+        help_heading = "Network",
+        help = "The proxy option: http[s]://[user:pass@]host[:port], read as the library reads \
+                https_proxy (%-escapes decoded, default port 1080 for http, 443 for https); \
+                without it the https_proxy, http_proxy, all_proxy and no_proxy variables apply"
     )]
     pub proxy: Option<String>,
     /// Proxy type none: connect directly, ignoring the environment
