@@ -893,10 +893,7 @@ fn check_follows_redirects_as_the_library_does() {
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
     let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    assert_eq!(
-        v["redirects"][0]["status"],
-        307
-    );
+    assert_eq!(v["redirects"][0]["status"], 307);
     assert_eq!(
         v["redirects"][0]["to"],
         format!("ws://127.0.0.1:{port}/db/_blipsync")
@@ -909,13 +906,7 @@ fn check_follows_redirects_as_the_library_does() {
     let run = check(&[&p.url("ws").replace("/db", "/loop"), "--json"], &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    assert_eq!(
-        v["redirects"]
-            .as_array()
-            .unwrap()
-            .len(),
-        10
-    );
+    assert_eq!(v["redirects"].as_array().unwrap().len(), 10);
     assert_eq!(v["verdict"]["kind"], "redirect");
     assert_eq!(
         (
