@@ -301,3 +301,114 @@ async fn exchange(
     lcws_log!(Level::Verbose, Some(id), "response:\n{}", response.masked());
     Ok((stream, response, rest))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::{Proxy, ProxyType};
+    use futures_util::StreamExt;
+    use tokio::io::AsyncReadExt;
+
+    /// Records the progress events by name, and closes once open (as `litecore-ws check` does).
+    struct Steps {
+        names: Vec<String>,
+        commands: mpsc::UnboundedSender<Command>,
+    }
+
+    impl LiteCoreSocket for Steps {
+        fn got_http_response(&mut self, status: i32, _headers: &[u8]) {
+            self.names.push(format!("gotHTTPResponse {status}"));
+        }
+        fn opened(&mut self) {
+            self.names.push("opened".into());
+            let _ = self.commands.send(Command::RequestClose {
+                status: 1000,
+                message: String::new(),
+            });
+        }
+        fn close_requested(&mut self, _status: i32, _message: &[u8]) {}
+        fn completed_write(&mut self, _byte_count: usize) {}
+        fn received(&mut self, _data: &[u8]) {}
+        fn progress(&mut self, event: Progress<'_>) {
+            self.names.push(match event {
+                Progress::Resolved { .. } => "resolved".into(),
+                Progress::TcpFailed { .. } => "tcp failed".into(),
+                Progress::TcpConnected { proxy, .. } => format!("tcp connected {proxy:?}"),
+                Progress::ProxyTunnel { status, .. } => format!("tunnel {status}"),
+                Progress::TlsEstablished { .. } => "tls".into(),
+                Progress::RequestSent { masked } => {
+                    format!("request {}", masked.lines().next().unwrap_or(""))
+                }
+                Progress::ResponseReceived { response } => format!("response {}", response.status),
+                Progress::Redirect { status, to } => format!("redirect {status} {}", to.path),
+                Progress::ChallengeRetry => "challenge".into(),
+            });
+        }
+        fn closed(self: Box<Self>, _error: Option<&TransportError>) {}
+    }
+
+    /// The events come in connect-path order, a redirect starting the next attempt.
+    #[tokio::test]
+    async fn progress_follows_the_connect_path() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut first, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = first.read(&mut chunk).await.unwrap();
+                assert!(n > 0);
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            first
+                .write_all(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /db/_blipsync\r\nContent-Length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            let (second, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(second).await.unwrap();
+            while let Some(Ok(_)) = ws.next().await {}
+        });
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut steps = Steps {
+            names: Vec::new(),
+            commands: tx,
+        };
+        let address = Address {
+            scheme: "ws".into(),
+            host: "127.0.0.1".into(),
+            port,
+            path: "/old/_blipsync".into(),
+        };
+        // No proxy, whatever the environment says.
+        let options = Options {
+            proxy: Some(Proxy {
+                kind: ProxyType::None,
+                host: None,
+                port: None,
+                username: None,
+                password: None,
+            }),
+            ..Options::default()
+        };
+        let result = run(1, &mut steps, address, options, &mut rx).await;
+        assert_eq!(result, None);
+        server.await.unwrap();
+        assert_eq!(
+            steps.names,
+            [
+                "resolved",
+                "tcp connected None",
+                "request GET /old/_blipsync HTTP/1.1",
+                "response 307",
+                "redirect 307 /db/_blipsync",
+                "resolved",
+                "tcp connected None",
+                "request GET /db/_blipsync HTTP/1.1",
+                "response 101",
+                "gotHTTPResponse 101",
+                "opened",
+            ]
+        );
+    }
+}
