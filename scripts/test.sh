@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of litecore-ws:
-#   1. fmt, clippy, rustdoc; cargo test: Rust unit tests, Fleece vectors, options, the
-#      generated-header check and the `check` CLI end to end;
+#   1. fmt, clippy, rustdoc; cargo test of the workspace: Rust unit tests, Fleece vectors,
+#      options, the generated-header check, and the `litecore-ws check` command (cli/) end to end;
 #   2. the C tests (ctest) against the release library, built Debug (-O0);
 #   3. everything that builds (C tests, examples, glue matrix) again in a Release build (-O3, the
 #      same -Werror), and its ctest;
@@ -21,14 +21,14 @@ jobs=${LCWS_JOBS:-2}
 section() { printf '\n== %s\n' "$*"; }
 
 section "cargo fmt --check, cargo clippy -D warnings"
-cargo fmt --check
-cargo clippy --locked -j"$jobs" --all-targets -- -D warnings
+cargo fmt --all --check
+cargo clippy --locked -j"$jobs" --workspace --all-targets -- -D warnings
 
 section "rustdoc (warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --document-private-items -j"$jobs"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --document-private-items -j"$jobs"
 
-section "cargo test"
-cargo test --locked -j"$jobs"
+section "cargo test (the library and cli/)"
+cargo test --locked --workspace -j"$jobs"
 
 section "exported symbols (only lcws_*)"
 cargo build --locked --release --lib -j"$jobs"

@@ -38,17 +38,23 @@ pub(crate) mod socket;
 pub(crate) mod stream;
 pub(crate) mod tls;
 
-pub mod check;
-
 /// Not an API: the pieces the fuzz targets, the benchmarks, the integration tests and the
-/// `litecore-ws` command use from inside the crate. Anything here may change in any release.
+/// `litecore-ws` command (the `cli/` crate) use from inside the crate. Anything here may change in
+/// any release.
 #[doc(hidden)]
 pub mod internals {
     pub use crate::address::Address;
     pub use crate::client::{cookies, proxy, redirect, request, response};
+    pub use crate::client::{run as run_client, CONNECT_TIMEOUT};
+    pub use crate::error::{Domain, NetworkCode, TransportError};
     pub use crate::fleece::{decode, encode_headers, Encoder, FleeceError, Value};
     pub use crate::http::{is_token, MAX_HEADERS};
-    pub use crate::options::{Auth, AuthType, Options, Secret};
+    pub use crate::litecore::{Command, LiteCoreSocket, Progress};
+    pub use crate::log::set_threshold as set_log_threshold;
+    pub use crate::options::{Auth, AuthType, Options, Proxy, ProxyType, Secret};
+    pub use crate::stream::Stream;
     pub use crate::tls::certinfo::{is_public_key, CertInfo};
+    pub use crate::tls::client::{config as tls_client_config, handshake as tls_handshake};
     pub use crate::tls::parse_certificates;
+    pub use crate::tls::roots::DefaultRoots;
 }

@@ -15,7 +15,7 @@ pub mod tcp;
 
 use crate::address::Address;
 use crate::error::{NetworkCode, Stage, TransportError};
-use crate::litecore::{Command, LiteCoreSocket};
+use crate::litecore::{Command, LiteCoreSocket, Progress};
 use crate::options::{AuthType, Options};
 use crate::socket::close::close_before_open;
 use crate::socket::session::{self, Session, Settings};
@@ -167,6 +167,7 @@ async fn establish(
                     Some(id),
                     "401 with a Basic challenge: retrying with credentials"
                 );
+                host.progress(Progress::ChallengeRetry);
                 hold_credentials = false;
                 continue;
             }
@@ -196,6 +197,10 @@ async fn establish(
                     next.port,
                     next.path
                 );
+                host.progress(Progress::Redirect {
+                    status: response.status,
+                    to: &next,
+                });
                 target = next;
                 continue;
             }
@@ -229,7 +234,7 @@ async fn exchange(
     } else {
         None
     };
-    let (stream, route) = proxy::connect(id, target, options).await?;
+    let (stream, route) = proxy::connect(id, target, options, &mut |p| host.progress(p)).await?;
     lcws_log!(Level::Verbose, Some(id), "connected {route}");
     let mut stream = match tls_config {
         Some(config) => {
@@ -250,6 +255,12 @@ async fn exchange(
                 session.protocol_version(),
                 session.negotiated_cipher_suite().map(|c| c.suite())
             );
+            host.progress(Progress::TlsEstablished {
+                version: session.protocol_version(),
+                cipher_suite: session.negotiated_cipher_suite().map(|c| c.suite()),
+                alpn: session.alpn_protocol(),
+                chain: session.peer_certificates().unwrap_or_default(),
+            });
             let leaf = session.peer_certificates().and_then(|c| c.first());
             if let Some(leaf) = leaf.filter(|l| !accepted_certs.iter().any(|a| a == l.as_ref())) {
                 if !host.peer_certificate(leaf.as_ref(), &target.host) {
@@ -273,7 +284,13 @@ async fn exchange(
     stream.write_all(&request.bytes).await.map_err(|e| {
         TransportError::from_io(&e, Stage::Handshake, "sending the upgrade request")
     })?;
+    host.progress(Progress::RequestSent {
+        masked: &request.masked,
+    });
     let (response, rest) = response::read_response(&mut stream).await?;
+    host.progress(Progress::ResponseReceived {
+        response: &response,
+    });
     lcws_log!(
         Level::Info,
         Some(id),
@@ -283,4 +300,115 @@ async fn exchange(
     );
     lcws_log!(Level::Verbose, Some(id), "response:\n{}", response.masked());
     Ok((stream, response, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::{Proxy, ProxyType};
+    use futures_util::StreamExt;
+    use tokio::io::AsyncReadExt;
+
+    /// Records the progress events by name, and closes once open (as `litecore-ws check` does).
+    struct Steps {
+        names: Vec<String>,
+        commands: mpsc::UnboundedSender<Command>,
+    }
+
+    impl LiteCoreSocket for Steps {
+        fn got_http_response(&mut self, status: i32, _headers: &[u8]) {
+            self.names.push(format!("gotHTTPResponse {status}"));
+        }
+        fn opened(&mut self) {
+            self.names.push("opened".into());
+            let _ = self.commands.send(Command::RequestClose {
+                status: 1000,
+                message: String::new(),
+            });
+        }
+        fn close_requested(&mut self, _status: i32, _message: &[u8]) {}
+        fn completed_write(&mut self, _byte_count: usize) {}
+        fn received(&mut self, _data: &[u8]) {}
+        fn progress(&mut self, event: Progress<'_>) {
+            self.names.push(match event {
+                Progress::Resolved { .. } => "resolved".into(),
+                Progress::TcpFailed { .. } => "tcp failed".into(),
+                Progress::TcpConnected { proxy, .. } => format!("tcp connected {proxy:?}"),
+                Progress::ProxyTunnel { status, .. } => format!("tunnel {status}"),
+                Progress::TlsEstablished { .. } => "tls".into(),
+                Progress::RequestSent { masked } => {
+                    format!("request {}", masked.lines().next().unwrap_or(""))
+                }
+                Progress::ResponseReceived { response } => format!("response {}", response.status),
+                Progress::Redirect { status, to } => format!("redirect {status} {}", to.path),
+                Progress::ChallengeRetry => "challenge".into(),
+            });
+        }
+        fn closed(self: Box<Self>, _error: Option<&TransportError>) {}
+    }
+
+    /// The events come in connect-path order, a redirect starting the next attempt.
+    #[tokio::test]
+    async fn progress_follows_the_connect_path() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut first, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = first.read(&mut chunk).await.unwrap();
+                assert!(n > 0);
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            first
+                .write_all(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /db/_blipsync\r\nContent-Length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            let (second, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(second).await.unwrap();
+            while let Some(Ok(_)) = ws.next().await {}
+        });
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut steps = Steps {
+            names: Vec::new(),
+            commands: tx,
+        };
+        let address = Address {
+            scheme: "ws".into(),
+            host: "127.0.0.1".into(),
+            port,
+            path: "/old/_blipsync".into(),
+        };
+        // No proxy, whatever the environment says.
+        let options = Options {
+            proxy: Some(Proxy {
+                kind: ProxyType::None,
+                host: None,
+                port: None,
+                username: None,
+                password: None,
+            }),
+            ..Options::default()
+        };
+        let result = run(1, &mut steps, address, options, &mut rx).await;
+        assert_eq!(result, None);
+        server.await.unwrap();
+        assert_eq!(
+            steps.names,
+            [
+                "resolved",
+                "tcp connected None",
+                "request GET /old/_blipsync HTTP/1.1",
+                "response 307",
+                "redirect 307 /db/_blipsync",
+                "resolved",
+                "tcp connected None",
+                "request GET /db/_blipsync HTTP/1.1",
+                "response 101",
+                "gotHTTPResponse 101",
+                "opened",
+            ]
+        );
+    }
 }

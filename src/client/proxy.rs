@@ -28,6 +28,7 @@
 use super::{request, response, tcp};
 use crate::address::Address;
 use crate::error::{close_code, LiteCoreCode, NetworkCode, Stage, TransportError};
+use crate::litecore::Progress;
 use crate::options::{Options, ProxyType, Secret};
 use crate::stream::Stream;
 use crate::{lcws_log, log::Level, tls};
@@ -123,13 +124,17 @@ impl fmt::Display for Route {
 /// maps by [`TransportError::from_proxy_status`]; a proxy that closes before answering is
 /// `{Network, 18}`, one that answers garbage `{WebSocket, 1002}`; bad proxy settings are
 /// `{LiteCore, 9}`, SOCKS `{LiteCore, 19}`.
+///
+/// Each step is reported to `progress` (DNS and TCP by [`tcp::connect`], then `ProxyTunnel`).
 pub async fn connect(
     id: u64,
     target: &Address,
     options: &Options,
+    progress: &mut (dyn FnMut(Progress<'_>) + Send),
 ) -> Result<(Stream, Route), TransportError> {
     let Some(proxy) = select(target, options)? else {
-        let (tcp, addr) = tcp::connect(id, &target.host, target.port, None, options).await?;
+        let (tcp, addr) =
+            tcp::connect(id, &target.host, target.port, None, options, progress).await?;
         return Ok((Stream::Tcp(tcp), Route::Direct { addr }));
     };
     let source = match &proxy.source {
@@ -147,7 +152,8 @@ pub async fn connect(
         }
     );
     let what = proxy.to_string();
-    let (tcp, addr) = tcp::connect(id, &proxy.host, proxy.port, Some(&what), options).await?;
+    let (tcp, addr) =
+        tcp::connect(id, &proxy.host, proxy.port, Some(&what), options, progress).await?;
     let mut stream = Stream::Tcp(tcp);
     if proxy.kind == ProxyKind::Https {
         let config = tls::client::proxy_config(options)?;
@@ -176,6 +182,11 @@ pub async fn connect(
         response.status,
         response.reason
     );
+    progress(Progress::ProxyTunnel {
+        proxy: &proxy,
+        status: response.status,
+        reason: &response.reason,
+    });
     let target_text = authority(&target.host, target.port);
     if !(200..300).contains(&response.status) {
         return Err(TransportError::from_proxy_status(
@@ -337,10 +348,23 @@ pub fn select_with(
 /// Parses a proxy URL from the environment variable `var`. Errors name the variable and never
 /// repeat the value (it may hold a password).
 pub fn parse_proxy_url(var: &str, value: &str) -> Result<ProxyServer, TransportError> {
+    parse_proxy_url_from(
+        &format!("environment variable {var}"),
+        ProxySource::Env(var.to_string()),
+        value,
+    )
+}
+
+/// [`parse_proxy_url`] for a proxy URL that comes from elsewhere (the `litecore-ws check --proxy`
+/// flag): `what` names it in error messages, `source` is recorded in the result. The same rules:
+/// no scheme = http, default ports 1080 / 443, user and password percent-decoded.
+pub fn parse_proxy_url_from(
+    what: &str,
+    source: ProxySource,
+    value: &str,
+) -> Result<ProxyServer, TransportError> {
     let bad = |why: &str| {
-        TransportError::invalid_parameter(format!(
-            "environment variable {var} is not a usable proxy URL: {why}"
-        ))
+        TransportError::invalid_parameter(format!("{what} is not a usable proxy URL: {why}"))
     };
     let value = value.trim();
     let (scheme, rest) = match value.split_once("://") {
@@ -353,7 +377,7 @@ pub fn parse_proxy_url(var: &str, value: &str) -> Result<ProxyServer, TransportE
         s if s.starts_with("socks") => {
             return Err(TransportError::litecore(
                 LiteCoreCode::Unsupported,
-                format!("environment variable {var} names a SOCKS proxy, which litecore-ws does not support"),
+                format!("{what} names a SOCKS proxy, which litecore-ws does not support"),
             ))
         }
         _ => return Err(bad("the scheme must be http or https")),
@@ -406,7 +430,7 @@ pub fn parse_proxy_url(var: &str, value: &str) -> Result<ProxyServer, TransportE
         port,
         username,
         password,
-        source: ProxySource::Env(var.to_string()),
+        source,
     })
 }
 
@@ -826,7 +850,7 @@ mod tests {
                 }),
                 ..Options::default()
             };
-            let result = connect(0, &addr("ws", "sg.test", 4984), &options).await;
+            let result = connect(0, &addr("ws", "sg.test", 4984), &options, &mut |_| {}).await;
             let request = server.await.unwrap();
             assert!(request.starts_with("CONNECT sg.test:4984 HTTP/1.1\r\nHost: sg.test:4984\r\n"));
             assert_eq!(

@@ -8,6 +8,7 @@
 
 use crate::error::{NetworkCode, Stage, TransportError};
 use crate::interfaces::interface_addresses;
+use crate::litecore::Progress;
 use crate::options::Options;
 use crate::{lcws_log, log::Level};
 use std::io;
@@ -15,37 +16,51 @@ use std::net::{IpAddr, SocketAddr};
 use tokio::net::{TcpSocket, TcpStream};
 
 /// DNS, then TCP to each resolved address in turn (TCP_NODELAY on), from `networkInterface` when
-/// the options name one. `proxy` names the proxy being reached, for error messages.
+/// the options name one. `proxy` names the proxy being reached, for error messages. Each step is
+/// reported to `progress` (`Resolved`, `TcpFailed`, `TcpConnected`).
 pub async fn connect(
     id: u64,
     host: &str,
     port: u16,
     proxy: Option<&str>,
     options: &Options,
+    progress: &mut (dyn FnMut(Progress<'_>) + Send),
 ) -> Result<(TcpStream, SocketAddr), TransportError> {
     let local = local_addresses(options.network_interface.as_deref())?;
     let addrs = resolve(host, port).await.map_err(|e| match proxy {
         Some(what) => TransportError::new(e.domain, e.code, format!("{what}: {}", e.message)),
         None => e,
     })?;
+    progress(Progress::Resolved {
+        host,
+        addrs: &addrs,
+        proxy,
+    });
     let mut last_err = None;
     for addr in &addrs {
         lcws_log!(Level::Verbose, Some(id), "TCP connect to {addr}");
-        match connect_one(*addr, local.as_deref()).await {
+        let error = match connect_one(*addr, local.as_deref()).await {
             Ok(stream) => {
                 // BLIP frames are small and latency-sensitive.
                 let _ = stream.set_nodelay(true);
+                progress(Progress::TcpConnected { addr: *addr, proxy });
                 return Ok((stream, *addr));
             }
-            Err(Failure::Bind(e)) => last_err = Some(e),
+            Err(Failure::Bind(e)) => e,
             Err(Failure::Connect(e)) => {
                 let what = match proxy {
                     Some(what) => format!("connect to {what} ({addr})"),
                     None => format!("connect to {addr}"),
                 };
-                last_err = Some(TransportError::from_io(&e, Stage::Connect, &what));
+                TransportError::from_io(&e, Stage::Connect, &what)
             }
-        }
+        };
+        progress(Progress::TcpFailed {
+            addr: *addr,
+            error: &error,
+            proxy,
+        });
+        last_err = Some(error);
     }
     Err(last_err.expect("resolve returns at least one address"))
 }
@@ -176,13 +191,13 @@ mod tests {
             ..Options::default()
         };
         for ok in ["lo", "127.0.0.1"] {
-            let (stream, _) = connect(1, "127.0.0.1", port, None, &with(ok))
+            let (stream, _) = connect(1, "127.0.0.1", port, None, &with(ok), &mut |_| {})
                 .await
                 .unwrap();
             assert!(stream.local_addr().unwrap().ip().is_loopback());
         }
         for bad in ["nosuchif0", "192.0.2.1"] {
-            let e = connect(1, "127.0.0.1", port, None, &with(bad))
+            let e = connect(1, "127.0.0.1", port, None, &with(bad), &mut |_| {})
                 .await
                 .unwrap_err();
             assert_eq!(

@@ -1,8 +1,11 @@
 //! End to end: the `litecore-ws check` binary against the Sync Gateway stand-in
-//! (tests/peers/sg_standin.py, with nginx terminating TLS for wss). Every case asserts the exit
-//! status and the verdict, and that no password, session id or token reaches stdout or stderr.
+//! (tests/peers/sg_standin.py, with nginx terminating TLS for wss, tinyproxy for the proxy case)
+//! and in-process TLS servers. Every case asserts the exit status and the verdict, and that no
+//! password, session id or token reaches stdout or stderr.
 //!
-//! Needs python3 with `websockets`, nginx and openssl (scripts/setup.sh installs them; CI runs it).
+//! The peer-driven cases need python3 with `websockets` (and nginx and openssl for wss, tinyproxy
+//! for the proxy); scripts/setup.sh installs them. Without them such a case prints
+//! `SKIPPED: <reason>` on stderr and returns: it is not counted as a proof.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -11,39 +14,53 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_litecore-ws");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The repository (the workspace root: tests/peers lives there).
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-/// Fails with a clear message when a prerequisite is missing.
-fn require_prerequisites(tls: bool) {
+fn found(tool: &str) -> bool {
+    Command::new("sh")
+        .args([
+            "-c",
+            &format!("command -v {tool} || test -x /usr/sbin/{tool}"),
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Why a peer-driven test cannot run here, if it cannot.
+fn missing_prerequisite(tls: bool, proxy: bool) -> Option<String> {
     let py = Command::new("python3")
         .args(["-c", "import websockets"])
         .output();
-    match py {
-        Ok(o) if o.status.success() => {}
-        _ => panic!(
-            "tests/check_cli.rs needs python3 with the 'websockets' package \
-             (python3 -m pip install 'websockets>=15,<18'; scripts/setup.sh installs it)"
-        ),
-    }
-    if tls {
-        let found = ["nginx", "openssl"].iter().all(|tool| {
-            Command::new("sh")
-                .args([
-                    "-c",
-                    &format!("command -v {tool} || test -x /usr/sbin/{tool}"),
-                ])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-        assert!(
-            found,
-            "tests/check_cli.rs needs nginx and openssl for wss (apt-get install nginx-light \
-             openssl; scripts/setup.sh installs them)"
+    if !matches!(py, Ok(o) if o.status.success()) {
+        return Some(
+            "needs python3 with the 'websockets' package (python3 -m pip install \
+             'websockets>=15,<18'; scripts/setup.sh installs it)"
+                .into(),
         );
     }
+    if tls && !(found("nginx") && found("openssl")) {
+        return Some(
+            "needs nginx and openssl for wss (apt-get install nginx-light openssl; \
+             scripts/setup.sh installs them)"
+                .into(),
+        );
+    }
+    if proxy && !found("tinyproxy") {
+        return Some(
+            "needs tinyproxy (apt-get install tinyproxy; scripts/setup.sh installs it)".into(),
+        );
+    }
+    None
 }
 
-/// The stand-in (and nginx), running until dropped (its stdin is closed then).
+/// Says why a test is skipped: `SKIPPED: ...` on stderr, written to the handle directly so that
+/// the test harness's output capture does not swallow it.
+fn skip(test: &str, why: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
+}
+
+/// A launcher from tests/peers, running until dropped (its stdin is closed then).
 struct Peers {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -52,25 +69,43 @@ struct Peers {
 }
 
 impl Peers {
-    fn start(tls: bool, sg_args: &[&str]) -> Peers {
-        require_prerequisites(tls);
-        let log = std::env::temp_dir().join(format!(
-            "lcws-check-cli-{}-{}.log",
-            std::process::id(),
-            sg_args.join("_").replace(['/', ':', ' '], "-")
-        ));
-        let mut cmd = Command::new("python3");
-        cmd.arg(format!("{ROOT}/tests/peers/peers.py"));
-        if !tls {
-            cmd.arg("--no-tls");
+    /// The stand-in (and nginx unless `tls` is false), or `None` (after saying why) when a
+    /// prerequisite is missing.
+    fn start(test: &str, tls: bool, sg_args: &[&str]) -> Option<Peers> {
+        if let Some(why) = missing_prerequisite(tls, false) {
+            skip(test, &why);
+            return None;
         }
-        cmd.arg("--").args(sg_args);
-        let mut child = cmd
+        let mut args = vec![format!("{ROOT}/tests/peers/peers.py")];
+        if !tls {
+            args.push("--no-tls".into());
+        }
+        args.push("--".into());
+        args.extend(sg_args.iter().map(|a| a.to_string()));
+        Some(Peers::launch(test, &args))
+    }
+
+    /// tinyproxy on a free port (tests/peers/proxy_front.py).
+    fn proxy(test: &str, proxy_args: &[&str]) -> Option<Peers> {
+        if let Some(why) = missing_prerequisite(false, true) {
+            skip(test, &why);
+            return None;
+        }
+        let mut args = vec![format!("{ROOT}/tests/peers/proxy_front.py")];
+        args.extend(proxy_args.iter().map(|a| a.to_string()));
+        Some(Peers::launch(test, &args))
+    }
+
+    fn launch(test: &str, args: &[String]) -> Peers {
+        let log =
+            std::env::temp_dir().join(format!("lcws-check-cli-{}-{test}.log", std::process::id()));
+        let mut child = Command::new("python3")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()
-            .expect("cannot start python3 tests/peers/peers.py");
+            .expect("cannot start python3");
         let stdin = child.stdin.take();
         // The one READY line; no sleeping.
         let mut line = String::new();
@@ -80,7 +115,7 @@ impl Peers {
         let Some(json) = line.strip_prefix("READY ") else {
             let _ = child.wait();
             panic!(
-                "peers.py did not start (got {line:?}); its log:\n{}",
+                "{args:?} did not start (got {line:?}); its log:\n{}",
                 std::fs::read_to_string(&log).unwrap_or_default()
             );
         };
@@ -212,7 +247,13 @@ fn expect(run: &Run, code: i32, verdict_start: &str) {
 
 #[test]
 fn check_guest_accepted_and_json_output() {
-    let p = Peers::start(false, &["--guest", "--quiet"]);
+    let Some(p) = Peers::start(
+        "check_guest_accepted_and_json_output",
+        false,
+        &["--guest", "--quiet"],
+    ) else {
+        return;
+    };
     let ws = p.url("ws");
     let run = check(&[&ws], &[]);
     expect(
@@ -220,12 +261,16 @@ fn check_guest_accepted_and_json_output() {
         0,
         "OK: upgraded (BLIP_3+CBMobile_3); no credentials sent: accepted as guest",
     );
+    // The library's session closed with 1000 and saw the server's answer.
     assert!(
         run.stdout
-            .contains("close     sent Close 1000; the server answered Close 1000"),
+            .contains("close     sent Close 1000; the close handshake completed"),
         "{}",
         run.stdout
     );
+    for fragment in ["LiteCore  gotHTTPResponse(101, ", "LiteCore  opened after "] {
+        assert!(run.stdout.contains(fragment), "{fragment}: {}", run.stdout);
+    }
 
     let run = check(&[&ws, "--json"], &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
@@ -262,7 +307,8 @@ fn check_guest_accepted_and_json_output() {
 
 #[test]
 fn check_sync_gateway_answers() {
-    let p = Peers::start(
+    let Some(p) = Peers::start(
+        "check_sync_gateway_answers",
         true,
         &[
             "--user",
@@ -270,7 +316,9 @@ fn check_sync_gateway_answers() {
             "--bearer",
             "Tok-Secret-9:alice",
         ],
-    );
+    ) else {
+        return;
+    };
     let ws = p.url("ws");
     let wss = p.url("wss");
     let ca = p.url("ca");
@@ -498,7 +546,8 @@ fn check_sync_gateway_answers() {
 
 #[test]
 fn check_custom_session_cookie_name() {
-    let p = Peers::start(
+    let Some(p) = Peers::start(
+        "check_custom_session_cookie_name",
         false,
         &[
             "--user",
@@ -507,7 +556,9 @@ fn check_custom_session_cookie_name() {
             "MyAppSession",
             "--quiet",
         ],
-    );
+    ) else {
+        return;
+    };
     let ws = p.url("ws");
     let sid = p.new_session("db", "bob");
     let run = check(
@@ -535,7 +586,13 @@ fn check_custom_session_cookie_name() {
 
 #[test]
 fn check_sg_3_0_unknown_database_and_protocol_mismatch() {
-    let p = Peers::start(false, &["--sg-version", "3.0", "--guest", "--quiet"]);
+    let Some(p) = Peers::start(
+        "check_sg_3_0_unknown_database_and_protocol_mismatch",
+        false,
+        &["--sg-version", "3.0", "--guest", "--quiet"],
+    ) else {
+        return;
+    };
     let other = p.url("ws").replace("/db", "/nodb");
     let run = check(&[&other], &[]);
     expect(&run, 1, "404: no database named 'nodb'");
@@ -602,17 +659,39 @@ fn check_connection_refused_and_bad_usage() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     drop(silent);
 
+    // Usage errors: clap's format (ours too), exit status 2, nothing on stdout.
     for args in [
         &["ws://h/db", "--user", "alice"][..],
         &["ws://h"],
         &["ws://h/db", "--nope"],
+        &["ws://h/db", "--header", "NoColon"],
         &[],
     ] {
         let run = check(args, &[]);
         assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
-        assert!(run.stderr.starts_with("litecore-ws: "), "{}", run.stderr);
+        assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("Usage: litecore-ws check"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
+    // A misspelt flag gets a suggestion.
+    let run = check(&["ws://h/db", "--pasword", "x"], &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("'--password'"), "{}", run.stderr);
+    // Help and version are generated, on stdout, exit status 0.
+    let help = Command::new(BIN)
+        .args(["check", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--challenge-auth"));
+    let version = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(version.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("litecore-ws 0."));
     // A secret in a refused command line is not echoed either.
     let run = check(
         &["ws://h/db", "--session", "Semi;Secret-5"],
@@ -623,7 +702,13 @@ fn check_connection_refused_and_bad_usage() {
 
 #[test]
 fn check_goes_through_the_proxy_it_is_given() {
-    let p = Peers::start(false, &["--guest", "--quiet"]);
+    let Some(p) = Peers::start(
+        "check_goes_through_the_proxy_it_is_given",
+        false,
+        &["--guest", "--quiet"],
+    ) else {
+        return;
+    };
     // A proxy on a closed port: the check reaches for it (and fails there), password masked.
     let run = check(
         &[
@@ -754,4 +839,203 @@ fn check_trust_flags_are_applied() {
     let run = check(&[&url, "--interface", "nosuchif0"], &[]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("{Network, 27}"), "{}", run.stdout);
+}
+
+#[test]
+fn check_follows_redirects_as_the_library_does() {
+    let Some(p) = Peers::start(
+        "check_follows_redirects_as_the_library_does",
+        false,
+        &["--user", "alice:Pw-Secret-7", "--quiet"],
+    ) else {
+        return;
+    };
+    let port = p.port("public");
+    let redirect = |path: &str, location: &str, status: u16| {
+        let (code, body) = p.admin(
+            "POST",
+            "/_debug/redirect",
+            &format!(r#"{{"path":"{path}","location":"{location}","status":{status}}}"#),
+        );
+        assert_eq!(code, 200, "{body}");
+    };
+    redirect("/old/_blipsync", "/db/_blipsync", 307);
+    let old = p.url("ws").replace("/db", "/old");
+    let secrets = ["Pw-Secret-7"];
+    let run = check(
+        &[&old, "--user", "alice", "--password", "Pw-Secret-7"],
+        &secrets,
+    );
+    expect(
+        &run,
+        0,
+        "OK: upgraded (BLIP_3+CBMobile_3); authenticated as user alice",
+    );
+    let followed = format!("redirect  HTTP 307 to ws://127.0.0.1:{port}/db/_blipsync: followed");
+    assert!(run.stdout.contains(&followed), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("4. Response  HTTP 307 Temporary Redirect"),
+        "{}",
+        run.stdout
+    );
+
+    let run = check(
+        &[
+            &old,
+            "--user",
+            "alice",
+            "--password",
+            "Pw-Secret-7",
+            "--json",
+        ],
+        &secrets,
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(v["redirects"][0]["status"], 307);
+    assert_eq!(
+        v["redirects"][0]["to"],
+        format!("ws://127.0.0.1:{port}/db/_blipsync")
+    );
+    assert_eq!(v["request"]["line"], "GET /db/_blipsync HTTP/1.1");
+    assert_eq!(v["status"], 101);
+
+    // A loop: the library gives up after 10 redirects, as LiteCore does.
+    redirect("/loop/_blipsync", "/loop/_blipsync", 302);
+    let run = check(&[&p.url("ws").replace("/db", "/loop"), "--json"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(v["redirects"].as_array().unwrap().len(), 10);
+    assert_eq!(v["verdict"]["kind"], "redirect");
+    assert_eq!(
+        (
+            v["c4error"]["domain"].as_str(),
+            v["c4error"]["code"].as_i64()
+        ),
+        (Some("Network"), Some(5))
+    );
+}
+
+#[test]
+fn check_challenge_auth() {
+    let Some(p) = Peers::start(
+        "check_challenge_auth",
+        false,
+        &["--user", "alice:Pw-Secret-8", "--quiet"],
+    ) else {
+        return;
+    };
+    let secrets = ["Pw-Secret-8"];
+    let args = [
+        "--user",
+        "alice",
+        "--password",
+        "Pw-Secret-8",
+        "--challenge-auth",
+    ];
+    let ws = p.url("ws");
+    let mut with_json: Vec<&str> = vec![&ws];
+    with_json.extend(args);
+    let run = check(&with_json, &secrets);
+    expect(
+        &run,
+        0,
+        "OK: upgraded (BLIP_3+CBMobile_3); authenticated as user alice",
+    );
+    assert!(
+        run.stdout
+            .contains("challenge 401 with a Basic challenge (challengeAuth): retrying"),
+        "{}",
+        run.stdout
+    );
+    // The first request held the credentials back, the second sent them.
+    let requests: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Authorization:"))
+        .collect();
+    assert_eq!(
+        requests,
+        ["             Authorization: Basic ***"],
+        "{}",
+        run.stdout
+    );
+    with_json.push("--json");
+    let run = check(&with_json, &secrets);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(v["challenge_retried"], true);
+    assert_eq!(v["whoami"]["user"], "alice");
+
+    // An SG that sends no challenge never gets the credentials.
+    let Some(quiet) = Peers::start(
+        "check_challenge_auth (no challenge)",
+        false,
+        &[
+            "--user",
+            "alice:Pw-Secret-8",
+            "--no-www-authenticate",
+            "--quiet",
+        ],
+    ) else {
+        return;
+    };
+    let ws = quiet.url("ws");
+    let mut argv: Vec<&str> = vec![&ws];
+    argv.extend(args);
+    let run = check(&argv, &secrets);
+    expect(
+        &run,
+        1,
+        "401: with challengeAuth the credentials wait for a Basic challenge, and SG sent none",
+    );
+}
+
+#[test]
+fn check_proxy_url_is_read_by_the_library() {
+    let Some(sg) = Peers::start(
+        "check_proxy_url_is_read_by_the_library",
+        false,
+        &["--guest", "--quiet"],
+    ) else {
+        return;
+    };
+    // tinyproxy takes only plain letters and digits in its BasicAuth line, so the URL escapes
+    // letters that need no escaping: only a parser that %-decodes sends the right password.
+    let Some(proxy) = Peers::proxy(
+        "check_proxy_url_is_read_by_the_library",
+        &["--basic-auth", "px:PxSecret10", "--quiet"],
+    ) else {
+        return;
+    };
+    let port = proxy.port("port");
+    let secrets = ["PxSecret10", "%50x%53ecret10"];
+    // %-decoded by the library's proxy URL parser, as for https_proxy and friends.
+    let url = format!("http://px:%50x%53ecret10@127.0.0.1:{port}");
+    let run = check(&[&sg.url("ws"), "--proxy", &url], &secrets);
+    expect(&run, 0, "OK: upgraded (BLIP_3+CBMobile_3)");
+    let route = format!(
+        "route     through HTTP proxy 127.0.0.1:{port} (127.0.0.1:{port}, from the proxy option, with credentials)"
+    );
+    assert!(run.stdout.contains(&route), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("proxy     CONNECT answered 200"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("proxy      http://px:***@127.0.0.1:"),
+        "{}",
+        run.stdout
+    );
+    // Undecoded, the password is wrong: the proxy refuses with 407 before SG is reached.
+    let wrong = format!("http://px:PxSecret11@127.0.0.1:{port}");
+    let run = check(
+        &[&sg.url("ws"), "--proxy", &wrong, "--json"],
+        &["PxSecret11"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(v["c4error"]["code"], 407, "{}", run.stdout);
+    assert_eq!(v["response"], Value::Null);
 }
