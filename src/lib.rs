@@ -29,6 +29,7 @@ pub(crate) mod fleece;
 pub(crate) mod handle_set;
 pub(crate) mod http;
 pub(crate) mod interfaces;
+pub mod limits;
 pub(crate) mod litecore;
 pub(crate) mod log;
 pub(crate) mod options;

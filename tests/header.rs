@@ -7,9 +7,11 @@ fn generate() -> String {
     let crate_dir = env!("CARGO_MANIFEST_DIR");
     let config = cbindgen::Config::from_file(Path::new(crate_dir).join("cbindgen.toml"))
         .expect("cbindgen.toml");
-    // Only src/ffi is the C API; internal modules' constants stay out of the header.
+    // Only src/ffi (and the limits it publishes) is the C API; internal modules' constants stay
+    // out of the header.
     let bindings = cbindgen::Builder::new()
         .with_src(Path::new(crate_dir).join("src/ffi/mod.rs"))
+        .with_src(Path::new(crate_dir).join("src/limits.rs"))
         .with_config(config)
         .generate()
         .expect("cbindgen failed to generate the header");

@@ -25,12 +25,6 @@ pub const LCWS_VERSION_MAJOR: u32 = 0;
 pub const LCWS_VERSION_MINOR: u32 = 1;
 pub const LCWS_VERSION_PATCH: u32 = 0;
 
-/// Largest message accepted from the peer; a bigger one closes the socket with 1009.
-pub const LCWS_MAX_MESSAGE_SIZE: u64 = 16 * 1024 * 1024;
-/// Reading pauses while this many received bytes are not yet acknowledged by
-/// `completedReceive` (LiteCore's built-in transport uses the same 64 KiB).
-pub const LCWS_READ_PAUSE_THRESHOLD: u64 = 64 * 1024;
-
 /// Result of the library-level calls.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -519,18 +513,6 @@ mod tests {
         // SAFETY: lcws_version returns a static NUL-terminated string.
         let s = unsafe { std::ffi::CStr::from_ptr(lcws_version()) };
         assert_eq!(s.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
-    }
-
-    #[test]
-    fn exported_limits_match_the_session() {
-        assert_eq!(
-            LCWS_MAX_MESSAGE_SIZE as usize,
-            crate::socket::session::MAX_MESSAGE_SIZE
-        );
-        assert_eq!(
-            LCWS_READ_PAUSE_THRESHOLD as usize,
-            crate::socket::session::READ_PAUSE_THRESHOLD
-        );
     }
 
     #[test]

@@ -39,11 +39,11 @@ use tokio_tungstenite::WebSocketStream;
 
 /// Largest message accepted from the peer; bigger ones close the connection with 1009.
 /// (LiteCore applies no limit in no-framing mode; BLIP frames are ~16 KiB.)
-pub const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+pub const MAX_MESSAGE_SIZE: usize = crate::limits::LCWS_MAX_MESSAGE_SIZE as usize;
 /// Reading pauses while LiteCore has not acknowledged (`completedReceive`) this many received
 /// bytes, as LiteCore's built-in transport does with its 64 KiB buffer. Memory per socket is
 /// bounded by this plus one message.
-pub const READ_PAUSE_THRESHOLD: usize = 64 * 1024;
+pub const READ_PAUSE_THRESHOLD: usize = crate::limits::LCWS_READ_PAUSE_THRESHOLD as usize;
 /// How long to wait for the peer's Close after sending ours (LiteCore's own close timeout).
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait for a Pong (LiteCore 3.4+); shorter when the heartbeat is shorter.
