@@ -235,6 +235,23 @@ static inline C4Socket *lt_server(int i) {
     return s;
 }
 
+/* Waits until lcws_listener_status counts `connections` (1) or the timeout (0): a released
+ * connection leaves the count just after the host's release returned. Polls every 5 ms. */
+static inline int lt_wait_status(LcwsListener *l, size_t connections, int timeout_ms) {
+    double deadline = fake_now_s() + timeout_ms / 1000.0;
+    for (;;) {
+        size_t n = 0, active = 0;
+        CHECK_EQ_INT(lcws_listener_status(l, &n, &active), LCWS_STATUS_OK);
+        if (n == connections) return 1;
+        if (fake_now_s() > deadline) {
+            fprintf(stderr, "listener status: %zu connections, want %zu\n", n, connections);
+            return 0;
+        }
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Ends the i-th server socket's record: its one closed, the replicator's Stopped report, the
  * host's release, dispose (the last reference gone); checks the incoming-socket contract and
  * frees the record. Returns the state. */

@@ -73,7 +73,7 @@ int main(void) {
     CHECK_EQ_INT(st.close_requested_calls, 1);
     CHECK_EQ_INT(st.closed_error.code, 0);
     CHECK(lt_wait_count(&lt.released, 1, 5000));
-    check_status(l, 0);
+    CHECK(lt_wait_status(l, 0, 5000));
 
     /* 2. Open inside accept, a factory with `attached`, the echoing replicator; the server
      *    closes. */
@@ -120,7 +120,7 @@ int main(void) {
     lt_finish_server(2, 10000);
 
     CHECK(lt_wait_count(&lt.released, 3, 5000));
-    check_status(l, 0);
+    CHECK(lt_wait_status(l, 0, 5000));
     CHECK_EQ_INT(lcws_listener_free(l), LCWS_STATUS_OK);
     CHECK_EQ_INT(lt.databases_released, 1);
     CHECK_EQ_INT(lt.accepted, 3);
