@@ -445,6 +445,7 @@ static inline int lt_sh(const char *cmd, char *out, size_t out_size) {
  *                         IP:127.0.0.1, serverAuth)
  *   client.pem/client.key a client certificate from the CA (CN test-client, clientAuth)
  *   rogue.pem/rogue.key   a self-signed client certificate (not from the CA)
+ *   server.der, server.key.der  the server certificate and key in DER (PKCS#8)
  * Returns 1 and fills dir, or 0 when openssl is missing or failed (output printed). */
 static inline int lt_make_certs(char *dir, size_t dir_size) {
     char tmpl[] = "/tmp/lcws-listener-XXXXXX";
@@ -466,7 +467,9 @@ static inline int lt_make_certs(char *dir, size_t dir_size) {
              "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
              "-extfile client.ext -out client.pem\n"
              "openssl req -x509 $ec -keyout rogue.key -out rogue.pem -days 30 -subj /CN=test-client "
-             "-addext basicConstraints=CA:FALSE -addext extendedKeyUsage=clientAuth\n",
+             "-addext basicConstraints=CA:FALSE -addext extendedKeyUsage=clientAuth\n"
+             "openssl x509 -in server.pem -outform DER -out server.der\n"
+             "openssl pkey -in server.key -outform DER -out server.key.der\n",
              dir);
     char out[8192];
     int rc = lt_sh(cmd, out, sizeof out);
