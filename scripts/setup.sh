@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo or the tests need, when it is missing (Debian/Ubuntu, as root or via
 # sudo). Called by demo.sh ("demo") and test.sh ("test"); safe to run repeatedly.
-#   demo: cmake, a C/C++ compiler, python3 with websockets, nginx, openssl
+#   demo: cmake, a C/C++ compiler, python3 with websockets, nginx, openssl, curl
 #   test: the above plus clang + its sanitizer runtime, valgrind, binutils, tinyproxy, kosoku,
 #         python3's cryptography (tests/peers/tls_zoo.py makes its certificates with it),
 #         qt6-base-dev (the Qt example, ctest example_qt), pkgconf (the install test), and
@@ -22,6 +22,7 @@ need c++ g++
 need python3 python3
 need nginx nginx-light
 need openssl openssl
+need curl curl                   # the listener's HTTP refusals, as curl sees them (listener_curl)
 if [ "$what" = test ]; then
   need clang clang
   need valgrind valgrind
