@@ -246,8 +246,10 @@ class Lib:
     """The same commands through `websockets`."""
 
     def __init__(self, url: str, protocol: str):
+        # __enter__ gives the connection both where connect() returns it (websockets 15, 16)
+        # and where connect is a context manager that must be entered (17).
         self.ws = ws_connect(url, subprotocols=[protocol], compression=None, max_size=None,
-                             ping_interval=None, open_timeout=10, close_timeout=10)
+                             ping_interval=None, open_timeout=10, close_timeout=10).__enter__()
         self.protocol = self.ws.subprotocol or ""
 
     def closed_line(self, e: ConnectionClosed) -> str:
