@@ -46,6 +46,7 @@ struct C4Socket {
      * violations. */
     atomic_int in_open;
     pthread_t open_thread;
+    FakeIncomingState in;
     /* Sockets made by c4socket_fromNative: their own copy of the factory, the address LiteCore
      * keeps for them, and the passive replicator playing on them. */
     bool has_factory;
@@ -137,7 +138,7 @@ void c4socket_gotHTTPResponse(C4Socket *s, int status, LcwsSlice headers) {
     check(s, __func__);
     enter(s, __func__, 0);
     pthread_mutex_lock(&s->mu);
-    if (s->st.incoming) violation(s, "gotHTTPResponse on an incoming socket (made by c4socket_fromNative)");
+    if (s->in.incoming) violation(s, "gotHTTPResponse on an incoming socket (made by c4socket_fromNative)");
     if (s->st.http_response_calls++ > 0) violation(s, "gotHTTPResponse called twice (LiteCore 3.0-3.2 abort)");
     free(s->headers);
     s->headers = (unsigned char *)malloc(headers.size ? headers.size : 1);
@@ -156,8 +157,8 @@ void c4socket_opened(C4Socket *s) {
     enter(s, __func__, 0);
     pthread_mutex_lock(&s->mu);
     if (s->st.opened_calls++ > 0) violation(s, "opened called twice");
-    if (s->st.incoming) {
-        if (s->st.open_calls == 0) violation(s, "opened before LiteCore called the factory's open");
+    if (s->in.incoming) {
+        if (s->in.open_calls == 0) violation(s, "opened before LiteCore called the factory's open");
     } else if (s->st.http_response_calls == 0) {
         violation(s, "opened without gotHTTPResponse(101)");
     }
@@ -321,7 +322,7 @@ bool c4socket_gotPeerCertificate(C4Socket *s, LcwsSlice certDER, LcwsSlice hostn
     pthread_mutex_lock(&s->mu);
     if (s->st.http_response_calls || s->st.opened_calls)
         violation(s, "gotPeerCertificate after gotHTTPResponse/opened");
-    if (s->st.incoming) violation(s, "gotPeerCertificate on an incoming socket");
+    if (s->in.incoming) violation(s, "gotPeerCertificate on an incoming socket");
     s->st.peer_cert_calls++;
     free(s->peer_cert);
     s->peer_cert = (unsigned char *)malloc(certDER.size ? certDER.size : 1);
@@ -627,7 +628,7 @@ static LcwsSlice str_slice(const char *s) {
 static void call_open(C4Socket *s, const LcwsAddress *a, LcwsSlice options) {
     const FakeSocketFactory *f = factory_of(s);
     pthread_mutex_lock(&s->mu);
-    s->st.open_calls++;
+    s->in.open_calls++;
     pthread_mutex_unlock(&s->mu);
     s->open_thread = pthread_self();
     atomic_store(&s->in_open, 1);
@@ -717,7 +718,7 @@ C4Socket *c4socket_fromNative(FakeSocketFactory factory, void *native, const Lcw
     /* Unretained, as c4socket_fromNative returns it: whoever keeps it retains it. */
     s->refcount = 0;
     s->st.refcount = 0;
-    s->st.incoming = 1;
+    s->in.incoming = 1;
     s->has_factory = true;
     s->factory = factory;
     s->native = native;
@@ -726,12 +727,12 @@ C4Socket *c4socket_fromNative(FakeSocketFactory factory, void *native, const Lcw
     s->addr_host = copy_slice(address->hostname);
     s->addr_path = copy_slice(address->path);
     s->addr_port = address->port;
-    snprintf(s->st.peer_address, sizeof s->st.peer_address, "%s://%s:%u%s", s->addr_scheme, s->addr_host,
+    snprintf(s->in.peer_address, sizeof s->in.peer_address, "%s://%s:%u%s", s->addr_scheme, s->addr_host,
              (unsigned)s->addr_port, s->addr_path);
     /* LiteCore 3.4/4.1+: attached right away, for sockets made here. */
     if (factory.attached) {
         factory.attached(s);
-        s->st.attached_calls++;
+        s->in.attached_calls++;
     }
     return s;
 }
@@ -774,7 +775,7 @@ static void *report_stopped(void *arg) {
     pthread_mutex_unlock(&s->mu);
     lcws_connection_report(c, LCWS_ACTIVITY_STOPPED);
     pthread_mutex_lock(&s->mu);
-    s->st.stopped_reports++;
+    s->in.stopped_reports++;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -783,7 +784,7 @@ static void *report_stopped(void *arg) {
 void fake_passive_start(C4Socket *s, LcwsConnection *connection, const void *options, size_t options_size,
                         int mode) {
     check(s, __func__);
-    if (!s->st.incoming) { fprintf(stderr, "fake_litecore: fake_passive_start on a socket not made by fromNative\n"); abort(); }
+    if (!s->in.incoming) { fprintf(stderr, "fake_litecore: fake_passive_start on a socket not made by fromNative\n"); abort(); }
     /* c4repl_newWithSocket: the replicator keeps the socket. */
     c4socket_retain(s);
     pthread_mutex_lock(&s->mu);
@@ -811,7 +812,7 @@ void fake_passive_open_now(C4Socket *s) {
 
 static int stopped_reported(C4Socket *s, size_t unused) {
     (void)unused;
-    return s->st.stopped_reports > 0;
+    return s->in.stopped_reports > 0;
 }
 
 static void deadline_after(struct timespec *ts, int timeout_ms) {
@@ -924,6 +925,14 @@ int fake_wait_disposed(C4Socket *s, int timeout_ms) {
     int done = s->st.disposed;
     pthread_mutex_unlock(&s->mu);
     return done;
+}
+
+FakeIncomingState fake_incoming_state(C4Socket *s) {
+    check(s, __func__);
+    pthread_mutex_lock(&s->mu);
+    FakeIncomingState in = s->in;
+    pthread_mutex_unlock(&s->mu);
+    return in;
 }
 
 FakeSocketState fake_socket_state(C4Socket *s) {

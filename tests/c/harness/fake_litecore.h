@@ -98,13 +98,7 @@ typedef struct FakeSocketState {
     int peer_cert_calls;         /* c4socket_gotPeerCertificate */
     size_t peer_cert_size;
     char peer_cert_host[128];
-    /* Incoming sockets (c4socket_fromNative): */
-    int incoming;        /* made by c4socket_fromNative */
-    int open_calls;      /* times the fake called the factory's open */
-    int attached_calls;  /* times the fake called the factory's attached */
-    int stopped_reports; /* the passive replicator reported Stopped (lcws_connection_report) */
-    char peer_address[256]; /* "scheme://host:port/path" given to fromNative */
-} FakeSocketState;
+} FakeSocketState; /* its layout is mirrored by examples-c/python/test_binding.py: do not change it */
 
 FakeSocketState fake_socket_state(C4Socket *s);
 /* True when the Fleece headers dict given to gotHTTPResponse contains these bytes (Fleece keeps
@@ -172,6 +166,16 @@ FakeSocketFactory fake_lcws_factory(void *context, bool with_attached);
 void fake_passive_start(C4Socket *s, LcwsConnection *connection, const void *options, size_t options_size,
                         int mode);
 void fake_passive_open_now(C4Socket *s);
+/* What the fake knows of a socket's incoming side (a struct of its own: FakeSocketState's layout
+ * is mirrored by a ctypes binding). */
+typedef struct FakeIncomingState {
+    int incoming;        /* made by c4socket_fromNative */
+    int open_calls;      /* times the fake called the factory's open (any socket) */
+    int attached_calls;  /* times the fake called the factory's attached */
+    int stopped_reports; /* the passive replicator reported Stopped (lcws_connection_report) */
+    char peer_address[256]; /* "scheme://host:port/path" given to fromNative */
+} FakeIncomingState;
+FakeIncomingState fake_incoming_state(C4Socket *s);
 /* Waits until the passive replicator reported Stopped (1) or the timeout passed (0). */
 int fake_wait_stopped_reported(C4Socket *s, int timeout_ms);
 

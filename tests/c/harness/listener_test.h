@@ -262,16 +262,17 @@ static inline FakeSocketState lt_finish_server(int i, int timeout_ms) {
     CHECK(fake_wait_disposed(s, 5000));
     CHECK(lt_wait_released(i, 5000));
     FakeSocketState st = fake_socket_state(s);
-    printf("  server socket %d (%s): closed {%d, %d} \"%s\"\n", i, st.peer_address, st.closed_error.domain,
+    FakeIncomingState in = fake_incoming_state(s);
+    printf("  server socket %d (%s): closed {%d, %d} \"%s\"\n", i, in.peer_address, st.closed_error.domain,
            st.closed_error.code, st.closed_message);
-    CHECK_EQ_INT(st.incoming, 1);
-    CHECK_EQ_INT(st.open_calls, 1);
+    CHECK_EQ_INT(in.incoming, 1);
+    CHECK_EQ_INT(in.open_calls, 1);
     CHECK_EQ_INT(st.closed_calls, 1);
     CHECK_EQ_INT(st.http_response_calls, 0);
     CHECK_EQ_INT(st.peer_cert_calls, 0);
     CHECK_EQ_INT(st.refcount, 0);
     CHECK_EQ_INT(st.disposed, 1);
-    CHECK_EQ_INT(st.stopped_reports, 1);
+    CHECK_EQ_INT(in.stopped_reports, 1);
     CHECK_NO_VIOLATIONS(st);
     fake_socket_free(s);
     pthread_mutex_lock(&lt.mu);
@@ -285,7 +286,7 @@ static inline void lt_finish_refused(int i) {
     C4Socket *s = lt_server(i);
     CHECK(fake_wait_disposed(s, 5000));
     FakeSocketState st = fake_socket_state(s);
-    CHECK_EQ_INT(st.open_calls, 0);
+    CHECK_EQ_INT(fake_incoming_state(s).open_calls, 0);
     CHECK_EQ_INT(st.opened_calls, 0);
     CHECK_EQ_INT(st.closed_calls, 0);
     CHECK_NO_VIOLATIONS(st);

@@ -42,8 +42,9 @@ int main(void) {
     FakeSocketState st = fake_socket_state(sv);
     CHECK_EQ_INT(st.opened_calls, 1);
     CHECK_EQ_INT(st.refcount, 2); /* the replicator's and litecore-ws's own */
-    CHECK(strncmp(st.peer_address, "ws://127.0.0.1:", 15) == 0);
-    CHECK(strstr(st.peer_address, "/db/_blipsync") != NULL);
+    FakeIncomingState in = fake_incoming_state(sv);
+    CHECK(strncmp(in.peer_address, "ws://127.0.0.1:", 15) == 0);
+    CHECK(strstr(in.peer_address, "/db/_blipsync") != NULL);
     CHECK(strcmp(lt.databases[0], "db") == 0);
     CHECK(strcmp(lt.protocols[0], LT_PROTOCOL) == 0);
     CHECK(strcmp(lt.users[0], "") == 0);
@@ -83,7 +84,7 @@ int main(void) {
     cl = lt_client("ws", port, "db", NULL, 0);
     sv = lt_server(1);
     CHECK(fake_wait_opened(sv, 10000));
-    CHECK_EQ_INT(fake_socket_state(sv).attached_calls, 1);
+    CHECK_EQ_INT(fake_incoming_state(sv).attached_calls, 1);
     unsigned char *m = lt_message(70000, 3);
     fake_socket_write(cl, m, 70000);
     size_t n = 0;

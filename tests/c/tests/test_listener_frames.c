@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
 
     /* 6. Absolute-form request target. */
     sv = open_client("raw", port, " absolute");
-    CHECK(strstr(fake_socket_state(sv).peer_address, "/db/_blipsync") != NULL);
+    CHECK(strstr(fake_incoming_state(sv).peer_address, "/db/_blipsync") != NULL);
     EXPECT(cmd("frame 1 0 2 1 text:abs"), "SENT");
     expect_received(sv, "abs", 3);
     EXPECT(cmd("close 1000"), "CLOSED 1000");
