@@ -2,7 +2,7 @@
 # Installs what the demo or the tests need, when it is missing (Debian/Ubuntu, as root or via
 # sudo). Called by demo.sh ("demo") and test.sh ("test"); safe to run repeatedly.
 #   demo: cmake, a C/C++ compiler, python3 with websockets, nginx, openssl
-#   test: the above plus clang + its sanitizer runtime, valgrind, binutils, tinyproxy, kosoku,
+#   test: the above plus curl, clang + its sanitizer runtime, valgrind, binutils, tinyproxy, kosoku,
 #         python3's cryptography (tests/peers/tls_zoo.py makes its certificates with it),
 #         qt6-base-dev (the Qt example, ctest example_qt), pkgconf (the install test), and
 #         iproute2 + iptables (the fault tests' network namespaces, tc qdiscs and rules)
@@ -23,6 +23,7 @@ need python3 python3
 need nginx nginx-light
 need openssl openssl
 if [ "$what" = test ]; then
+  need curl curl                # the listener's HTTP refusals as curl sees them (listener_curl)
   need clang clang
   need valgrind valgrind
   need nm binutils

@@ -837,6 +837,57 @@ def test_zoo_clientauth_rogue_certificate_refused():
         assert b"The SSL certificate error" in resp.body, resp.body
 
 
+def fnv1a(data: bytes) -> str:
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return f"{h:08x}"
+
+
+def test_ws_client_against_the_stand_in():
+    """ws_client.py (the listener tests' client), both kinds, against the guest stand-in's echo."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.Popen([sys.executable, os.path.join(here, "ws_client.py"), "--quiet"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "READY {}\n"
+
+        def cmd(line: str) -> str:
+            proc.stdin.write(line + "\n")
+            proc.stdin.flush()
+            return proc.stdout.readline().rstrip("\n")
+
+        url = P["guest"]["ws"] + "/_blipsync"
+        pattern = bytes((i * 131 + 3 * 7) % 251 for i in range(1000))
+        assert cmd(f"connect {url} {CB3}") == f"OPEN {CB3}"
+        assert cmd("send binary 1000 3") == "SENT"
+        assert cmd("recv 5") == f"MSG binary 1000 {fnv1a(pattern)}"
+        assert cmd("fragments 3 5000 2").startswith("SENT")
+        assert cmd("recv 5").startswith("MSG binary 5000 ")
+        assert cmd("send text h\u00e9llo") == "SENT"
+        assert cmd("recv 5") == "MSG text h\u00e9llo"
+        assert cmd("ping abc") == "PONG abc"
+        assert cmd("recv 0.2") == "TIMEOUT"
+        assert cmd("close 1000 bye") == "CLOSED 1000 bye"
+        assert cmd(f"connect {P['main']['ws']}/_blipsync {CB3}") == "HTTP 401"
+        assert cmd(f"raw {url} {CB3} absolute") == f"OPEN {CB3}"
+        assert cmd("frame 1 0 2 1 text:abc") == "SENT"
+        assert cmd("recv 5") == f"MSG binary 3 {fnv1a(b'abc')}"
+        assert cmd("frame 1 0 9 1 text:p") == "SENT"
+        assert cmd("recv 5") == "PONG hex:70"
+        assert cmd("frame 1 0 1 1 text:!cmd close 4001 try later") == "SENT"
+        assert cmd("recv 5") == "CLOSED 4001 try later"
+        assert cmd("recv 5") == "EOF"
+        assert cmd("bogus").startswith("ERROR")
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 # ------------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <poll.h>
 
 #define FAKE_MAGIC 0x4C43534F434B4554ull /* "LCSOCKET" */
 
@@ -40,11 +42,31 @@ struct C4Socket {
     int refcount;
     void *native;
     atomic_int in_host_call; /* serialization check */
+    /* Set while the fake runs the factory's open on open_thread: host calls from inside it are
+     * violations. */
+    atomic_int in_open;
+    pthread_t open_thread;
+    FakeIncomingState in;
+    /* Sockets made by c4socket_fromNative: their own copy of the factory, the address LiteCore
+     * keeps for them, and the passive replicator playing on them. */
+    bool has_factory;
+    FakeSocketFactory factory;
+    char *addr_scheme, *addr_host, *addr_path;
+    uint16_t addr_port;
+    LcwsConnection *connection; /* the replicator's, for lcws_connection_report */
+    bool replicator_holds_ref;
+    unsigned char *passive_options;
+    size_t passive_options_size;
+    bool opener_started, reporter_started;
+    pthread_t opener, reporter;
     FakeSocketState st;
 };
 
 #define MAX_MESSAGES 4096
 static FakeSocketFactory g_factory;
+/* The factory LiteCore uses for a socket: its own (c4socket_fromNative copies it), else the
+ * registered one. */
+static const FakeSocketFactory *factory_of(const C4Socket *s) { return s->has_factory ? &s->factory : &g_factory; }
 static LcwsSliceResult new_buffer(const void *data, size_t size);
 static void (*g_closed_hook)(C4Socket *);
 static void (*volatile g_received_hook)(C4Socket *, size_t);
@@ -74,6 +96,8 @@ static C4Socket *check(C4Socket *s, const char *fn) {
 /* Every host call for a socket goes through enter/leave: overlap is a serialization bug. */
 static void enter(C4Socket *s, const char *fn, int allowed_after_closed) {
     if (atomic_fetch_add(&s->in_host_call, 1) != 0) violation(s, "%s overlaps another host call (not serialized)", fn);
+    if (atomic_load(&s->in_open) && pthread_equal(s->open_thread, pthread_self()))
+        violation(s, "%s called from inside the factory's open", fn);
     pthread_mutex_lock(&s->mu);
     if (s->st.disposed) violation(s, "%s after dispose", fn);
     else if (s->st.closed_calls > 0 && !allowed_after_closed) violation(s, "%s after closed", fn);
@@ -114,6 +138,7 @@ void c4socket_gotHTTPResponse(C4Socket *s, int status, LcwsSlice headers) {
     check(s, __func__);
     enter(s, __func__, 0);
     pthread_mutex_lock(&s->mu);
+    if (s->in.incoming) violation(s, "gotHTTPResponse on an incoming socket (made by c4socket_fromNative)");
     if (s->st.http_response_calls++ > 0) violation(s, "gotHTTPResponse called twice (LiteCore 3.0-3.2 abort)");
     free(s->headers);
     s->headers = (unsigned char *)malloc(headers.size ? headers.size : 1);
@@ -132,11 +157,17 @@ void c4socket_opened(C4Socket *s) {
     enter(s, __func__, 0);
     pthread_mutex_lock(&s->mu);
     if (s->st.opened_calls++ > 0) violation(s, "opened called twice");
-    if (s->st.http_response_calls == 0) violation(s, "opened without gotHTTPResponse(101)");
+    if (s->in.incoming) {
+        if (s->in.open_calls == 0) violation(s, "opened before LiteCore called the factory's open");
+    } else if (s->st.http_response_calls == 0) {
+        violation(s, "opened without gotHTTPResponse(101)");
+    }
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     leave(s);
 }
+
+static void *report_stopped(void *arg);
 
 void c4socket_closed(C4Socket *s, LcwsError err) {
     check(s, __func__);
@@ -146,9 +177,19 @@ void c4socket_closed(C4Socket *s, LcwsError err) {
     s->st.closed_error = err;
     if (err.padding[0] || err.padding[1] || err.padding[2]) violation(s, "C4Error padding not zeroed");
     if (err.internal_info > MAX_MESSAGES) violation(s, "C4Error.internal_info %u was not made by c4error_make", err.internal_info);
+    /* The passive replicator learns that its socket closed: it stops (its status callback, on
+     * another thread, reports Stopped) and drops its reference — here, inside closed, as
+     * LiteCore may: a transport that holds no reference of its own loses the socket now. */
+    bool drop = s->replicator_holds_ref && s->st.closed_calls == 1;
+    if (drop) s->replicator_holds_ref = false;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     if (g_closed_hook) g_closed_hook(s);
+    if (drop) {
+        if (pthread_create(&s->reporter, NULL, report_stopped, s) != 0) abort();
+        s->reporter_started = true;
+        c4socket_release(s);
+    }
     leave(s);
 }
 
@@ -164,7 +205,8 @@ void c4socket_closeRequested(C4Socket *s, int status, LcwsSlice message) {
     pthread_mutex_unlock(&s->mu);
     leave(s);
     /* LiteCore answers the peer's close at once, on this thread, inside this call. */
-    if (g_factory.requestClose) g_factory.requestClose(s, status, message);
+    const FakeSocketFactory *f = factory_of(s);
+    if (f->requestClose) f->requestClose(s, status, message);
 }
 
 void c4socket_completedWrite(C4Socket *s, size_t n) {
@@ -202,10 +244,10 @@ void c4socket_received(C4Socket *s, LcwsSlice data) {
     void (*hook)(C4Socket *, size_t) = g_received_hook;
     if (hook) hook(s, data.size);
     leave(s);
-    if (echo) g_factory.write(s, new_buffer(data.buf, data.size));
+    if (echo) factory_of(s)->write(s, new_buffer(data.buf, data.size));
     /* BLIP acknowledges once it processed the frame; here at once, re-entrantly, which LiteCore
      * also does (completedReceive from inside c4socket_received). */
-    if (ack) g_factory.completedReceive(s, data.size);
+    if (ack) factory_of(s)->completedReceive(s, data.size);
 }
 
 void fake_socket_set_ack_mode(C4Socket *s, int mode) {
@@ -261,7 +303,8 @@ void c4socket_release(C4Socket *s) {
     pthread_mutex_unlock(&s->mu);
     if (left == 0) {
         /* LiteCore's destructor: dispose on the thread that dropped the last reference. */
-        if (g_factory.dispose) g_factory.dispose(s);
+        const FakeSocketFactory *f = factory_of(s);
+        if (f->dispose) f->dispose(s);
         pthread_mutex_lock(&s->mu);
         s->st.disposed = 1;
         pthread_cond_broadcast(&s->cv);
@@ -279,6 +322,7 @@ bool c4socket_gotPeerCertificate(C4Socket *s, LcwsSlice certDER, LcwsSlice hostn
     pthread_mutex_lock(&s->mu);
     if (s->st.http_response_calls || s->st.opened_calls)
         violation(s, "gotPeerCertificate after gotHTTPResponse/opened");
+    if (s->in.incoming) violation(s, "gotPeerCertificate on an incoming socket");
     s->st.peer_cert_calls++;
     free(s->peer_cert);
     s->peer_cert = (unsigned char *)malloc(certDER.size ? certDER.size : 1);
@@ -580,6 +624,18 @@ static LcwsSlice str_slice(const char *s) {
     return r;
 }
 
+/* Calls the socket's factory open, recording that the call is running on this thread. */
+static void call_open(C4Socket *s, const LcwsAddress *a, LcwsSlice options) {
+    const FakeSocketFactory *f = factory_of(s);
+    pthread_mutex_lock(&s->mu);
+    s->in.open_calls++;
+    pthread_mutex_unlock(&s->mu);
+    s->open_thread = pthread_self();
+    atomic_store(&s->in_open, 1);
+    f->open(s, a, options, f->context);
+    atomic_store(&s->in_open, 0);
+}
+
 void fake_socket_open(C4Socket *s, const char *scheme, const char *host, uint16_t port,
                       const char *path, const void *options, size_t options_size) {
     check(s, __func__);
@@ -596,7 +652,7 @@ void fake_socket_open(C4Socket *s, const char *scheme, const char *host, uint16_
     LcwsSlice o;
     o.buf = opts;
     o.size = options_size;
-    g_factory.open(s, &a, o, g_factory.context);
+    call_open(s, &a, o);
     memset(sc, 'X', strlen(sc));
     memset(h, 'X', strlen(h));
     memset(p, 'X', strlen(p));
@@ -611,20 +667,153 @@ void fake_socket_open(C4Socket *s, const char *scheme, const char *host, uint16_
 
 void fake_socket_write(C4Socket *s, const void *data, size_t size) {
     check(s, __func__);
-    g_factory.write(s, new_buffer(data, size));
+    factory_of(s)->write(s, new_buffer(data, size));
 }
 
 void fake_socket_request_close(C4Socket *s, int status, const char *message) {
     check(s, __func__);
-    g_factory.requestClose(s, status, str_slice(message));
+    factory_of(s)->requestClose(s, status, str_slice(message));
 }
 
 void fake_socket_completed_receive(C4Socket *s, size_t n) {
     check(s, __func__);
-    g_factory.completedReceive(s, n);
+    factory_of(s)->completedReceive(s, n);
 }
 
 void fake_socket_drop(C4Socket *s) { c4socket_release(check(s, __func__)); }
+
+/* ---- incoming sockets: c4socket_fromNative and the passive replicator ---- */
+
+static char *copy_slice(LcwsSlice v) {
+    char *c = (char *)malloc(v.size + 1);
+    if (!c) abort();
+    if (v.size) memcpy(c, v.buf, v.size);
+    c[v.size] = 0;
+    return c;
+}
+
+FakeSocketFactory fake_lcws_factory(void *context, bool with_attached) {
+    FakeSocketFactory f;
+    memset(&f, 0, sizeof f);
+    f.framing = LCWS_FRAMING;
+    f.context = context;
+    f.open = lcws_socket_open;
+    f.write = lcws_socket_write;
+    f.completedReceive = lcws_socket_completed_receive;
+    f.requestClose = lcws_socket_request_close;
+    f.dispose = lcws_socket_dispose;
+    if (with_attached) f.attached = lcws_socket_attached;
+    return f;
+}
+
+C4Socket *c4socket_fromNative(FakeSocketFactory factory, void *native, const LcwsAddress *address) {
+    if (!address) { fprintf(stderr, "fake_litecore: c4socket_fromNative without an address\n"); abort(); }
+    /* LiteCore checks the factory like c4socket_registerFactory does (no-framing rules). */
+    if (!factory.open || !factory.write || !factory.completedReceive || factory.framing != 1 || factory.close ||
+        !factory.requestClose) {
+        fprintf(stderr, "fake_litecore: c4socket_fromNative with an incomplete no-framing factory\n");
+        abort();
+    }
+    C4Socket *s = fake_socket_new();
+    /* Unretained, as c4socket_fromNative returns it: whoever keeps it retains it. */
+    s->refcount = 0;
+    s->st.refcount = 0;
+    s->in.incoming = 1;
+    s->has_factory = true;
+    s->factory = factory;
+    s->native = native;
+    /* LiteCore keeps the address (as the socket's URL) for the later open. */
+    s->addr_scheme = copy_slice(address->scheme);
+    s->addr_host = copy_slice(address->hostname);
+    s->addr_path = copy_slice(address->path);
+    s->addr_port = address->port;
+    snprintf(s->in.peer_address, sizeof s->in.peer_address, "%s://%s:%u%s", s->addr_scheme, s->addr_host,
+             (unsigned)s->addr_port, s->addr_path);
+    /* LiteCore 3.4/4.1+: attached right away, for sockets made here. */
+    if (factory.attached) {
+        factory.attached(s);
+        s->in.attached_calls++;
+    }
+    return s;
+}
+
+/* The replicator starting: it "connects" its WebSocket, i.e. LiteCore calls the factory's open
+ * with the address it kept and the options, valid only during the call. */
+static void passive_open(C4Socket *s) {
+    char *sc = strdup(s->addr_scheme), *h = strdup(s->addr_host), *p = strdup(s->addr_path);
+    void *opts = malloc(s->passive_options_size ? s->passive_options_size : 1);
+    if (!sc || !h || !p || !opts) abort();
+    if (s->passive_options_size) memcpy(opts, s->passive_options, s->passive_options_size);
+    LcwsAddress a;
+    a.scheme = str_slice(sc);
+    a.hostname = str_slice(h);
+    a.port = s->addr_port;
+    a.path = str_slice(p);
+    LcwsSlice o;
+    o.buf = opts;
+    o.size = s->passive_options_size;
+    call_open(s, &a, o);
+    memset(sc, 'X', strlen(sc));
+    memset(h, 'X', strlen(h));
+    memset(p, 'X', strlen(p));
+    if (s->passive_options_size) memset(opts, 0xEE, s->passive_options_size);
+    free(sc);
+    free(h);
+    free(p);
+    free(opts);
+}
+
+static void *passive_open_thread(void *arg) {
+    passive_open((C4Socket *)arg);
+    return NULL;
+}
+
+static void *report_stopped(void *arg) {
+    C4Socket *s = (C4Socket *)arg;
+    pthread_mutex_lock(&s->mu);
+    LcwsConnection *c = s->connection;
+    pthread_mutex_unlock(&s->mu);
+    lcws_connection_report(c, LCWS_ACTIVITY_STOPPED);
+    pthread_mutex_lock(&s->mu);
+    s->in.stopped_reports++;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+void fake_passive_start(C4Socket *s, LcwsConnection *connection, const void *options, size_t options_size,
+                        int mode) {
+    check(s, __func__);
+    if (!s->in.incoming) { fprintf(stderr, "fake_litecore: fake_passive_start on a socket not made by fromNative\n"); abort(); }
+    /* c4repl_newWithSocket: the replicator keeps the socket. */
+    c4socket_retain(s);
+    pthread_mutex_lock(&s->mu);
+    s->connection = connection;
+    s->replicator_holds_ref = true;
+    s->passive_options = (unsigned char *)malloc(options_size ? options_size : 1);
+    if (!s->passive_options) abort();
+    if (options_size) memcpy(s->passive_options, options, options_size);
+    s->passive_options_size = options_size;
+    pthread_mutex_unlock(&s->mu);
+    /* c4repl_start: LiteCore opens the socket from its own thread, usually after the host's
+     * accept returned; FAKE_OPEN_INLINE opens it before fake_passive_start returns. */
+    if (mode == FAKE_OPEN_INLINE) {
+        passive_open(s);
+    } else if (mode == FAKE_OPEN_THREAD) {
+        if (pthread_create(&s->opener, NULL, passive_open_thread, s) != 0) abort();
+        s->opener_started = true;
+    }
+}
+
+void fake_passive_open_now(C4Socket *s) {
+    check(s, __func__);
+    passive_open(s);
+}
+
+static int stopped_reported(C4Socket *s, size_t unused) {
+    (void)unused;
+    return s->in.stopped_reports > 0;
+}
 
 static void deadline_after(struct timespec *ts, int timeout_ms) {
     clock_gettime(CLOCK_REALTIME, ts);
@@ -720,6 +909,11 @@ int fake_wait_refcount(C4Socket *s, int count, int timeout_ms) {
     return done;
 }
 
+static int stopped_reported(C4Socket *s, size_t unused);
+int fake_wait_stopped_reported(C4Socket *s, int timeout_ms) {
+    return wait_until(check(s, __func__), timeout_ms, stopped_reported, 0);
+}
+
 int fake_wait_disposed(C4Socket *s, int timeout_ms) {
     check(s, __func__);
     struct timespec ts;
@@ -731,6 +925,14 @@ int fake_wait_disposed(C4Socket *s, int timeout_ms) {
     int done = s->st.disposed;
     pthread_mutex_unlock(&s->mu);
     return done;
+}
+
+FakeIncomingState fake_incoming_state(C4Socket *s) {
+    check(s, __func__);
+    pthread_mutex_lock(&s->mu);
+    FakeIncomingState in = s->in;
+    pthread_mutex_unlock(&s->mu);
+    return in;
 }
 
 FakeSocketState fake_socket_state(C4Socket *s) {
@@ -755,6 +957,12 @@ bool fake_socket_headers_contain(C4Socket *s, const char *text) {
 
 void fake_socket_free(C4Socket *s) {
     check(s, __func__);
+    if (s->opener_started) pthread_join(s->opener, NULL);
+    if (s->reporter_started) pthread_join(s->reporter, NULL);
+    free(s->addr_scheme);
+    free(s->addr_host);
+    free(s->addr_path);
+    free(s->passive_options);
     free(s->headers);
     free(s->peer_cert);
     for (FakeMessage *m = s->head; m;) {
@@ -837,6 +1045,7 @@ int fake_peer_start(FakePeer *p, char *const argv[], int timeout_ms) {
     memset(p, 0, sizeof *p);
     p->pid = -1;
     p->stdin_fd = -1;
+    p->stdout_fd = -1;
     int in[2], out[2];
     if (pipe(in) != 0) return 0;
     if (pipe(out) != 0) { close(in[0]); close(in[1]); return 0; }
@@ -910,6 +1119,8 @@ void fake_peer_str(const FakePeer *p, const char *key, char *out, size_t out_siz
 }
 
 void fake_peer_stop(FakePeer *p) {
+    if (p->stdout_fd >= 0) close(p->stdout_fd);
+    p->stdout_fd = -1;
     if (p->stdin_fd >= 0) close(p->stdin_fd);
     if (p->pid > 0) {
         kill(p->pid, SIGTERM);
@@ -917,4 +1128,102 @@ void fake_peer_stop(FakePeer *p) {
     }
     p->pid = -1;
     p->stdin_fd = -1;
+}
+
+/* ---- peers driven over stdin/stdout ---- */
+
+int fake_peer_read_line(FakePeer *p, char *out, size_t out_size, int timeout_ms) {
+    if (p->stdout_fd < 0 || out_size == 0) return 0;
+    double deadline = fake_now_s() + timeout_ms / 1000.0;
+    size_t n = 0;
+    for (;;) {
+        int left = (int)((deadline - fake_now_s()) * 1000);
+        if (left < 0) left = 0;
+        struct pollfd pfd;
+        pfd.fd = p->stdout_fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        int r = poll(&pfd, 1, left);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            out[n] = 0;
+            return 0;
+        }
+        char c;
+        ssize_t got = read(p->stdout_fd, &c, 1); /* one byte at a time: nothing read ahead */
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            out[n] = 0;
+            return 0;
+        }
+        if (c == '\n') {
+            out[n] = 0;
+            return 1;
+        }
+        if (n + 1 < out_size) out[n++] = c;
+    }
+}
+
+int fake_peer_send(FakePeer *p, const char *line) {
+    if (p->stdin_fd < 0) return 0;
+    size_t len = strlen(line);
+    char *buf = (char *)malloc(len + 1);
+    if (!buf) return 0;
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    size_t off = 0;
+    while (off < len + 1) {
+        ssize_t w = write(p->stdin_fd, buf + off, len + 1 - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    free(buf);
+    return off == len + 1;
+}
+
+int fake_peer_start_piped(FakePeer *p, char *const argv[], int timeout_ms) {
+    memset(p, 0, sizeof *p);
+    p->pid = -1;
+    p->stdin_fd = -1;
+    p->stdout_fd = -1;
+    int in[2], out[2];
+    if (pipe(in) != 0) return 0;
+    if (pipe(out) != 0) { close(in[0]); close(in[1]); return 0; }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    if (rc != 0) {
+        fprintf(stderr, "fake_peer_start_piped: cannot start %s: %s\n", argv[0], strerror(rc));
+        close(in[1]);
+        close(out[0]);
+        return 0;
+    }
+    /* Our end of stdin must not leak into later children (they would keep it open). */
+    fcntl(in[1], F_SETFD, FD_CLOEXEC);
+    fcntl(out[0], F_SETFD, FD_CLOEXEC);
+    p->pid = pid;
+    p->stdin_fd = in[1];
+    p->stdout_fd = out[0];
+    char line[16384];
+    double deadline = fake_now_s() + timeout_ms / 1000.0;
+    for (;;) {
+        int left = (int)((deadline - fake_now_s()) * 1000);
+        if (left <= 0 || !fake_peer_read_line(p, line, sizeof line, left)) break;
+        if (strncmp(line, "READY", 5) == 0) {
+            snprintf(p->ready, sizeof p->ready, "%s", line[5] == ' ' ? line + 6 : "");
+            return 1;
+        }
+    }
+    fprintf(stderr, "fake_peer_start_piped: %s did not print READY\n", argv[0]);
+    fake_peer_stop(p);
+    return 0;
 }

@@ -10,7 +10,10 @@
  *   - host calls for one socket never overlap (serialization);
  *   - exactly one c4socket_closed; nothing but release after it; nothing at all after dispose;
  *   - c4socket_gotHTTPResponse at most once, before opened/closed; opened at most once;
- *   - retain/release balanced: dispose runs when the last reference goes, as in LiteCore.
+ *   - retain/release balanced: dispose runs when the last reference goes, as in LiteCore;
+ *   - no host call from inside the factory's open (on the thread running it).
+ * Incoming sockets (c4socket_fromNative, the listener's) also: open before opened, never
+ * gotHTTPResponse nor gotPeerCertificate.
  * Like LiteCore, c4socket_closeRequested calls the factory's requestClose back synchronously.
  */
 #ifndef FAKE_LITECORE_H
@@ -95,7 +98,7 @@ typedef struct FakeSocketState {
     int peer_cert_calls;         /* c4socket_gotPeerCertificate */
     size_t peer_cert_size;
     char peer_cert_host[128];
-} FakeSocketState;
+} FakeSocketState; /* its layout is mirrored by examples-c/python/test_binding.py: do not change it */
 
 FakeSocketState fake_socket_state(C4Socket *s);
 /* True when the Fleece headers dict given to gotHTTPResponse contains these bytes (Fleece keeps
@@ -142,12 +145,47 @@ double fake_now_s(void);
 /* Waits until at least `bytes` were acknowledged by completedWrite (1) or the timeout (0). */
 int fake_wait_written(C4Socket *s, size_t bytes, int timeout_ms);
 
+/* ---- Incoming sockets (the server role) ----
+ * How LiteCore serves a connection a listener accepted: the host calls
+ * c4socket_fromNative(factory, native_handle, &peer) (LiteCore's ABI: the factory by value;
+ * the result is UNRETAINED, refcount 0, native handle set, marked incoming; with a factory whose
+ * `attached` is set, it is called inside fromNative as LiteCore 3.4/4.1 do), then starts a
+ * passive replicator on it: fake_passive_start plays that replicator. It retains the socket
+ * (c4repl_newWithSocket), then LiteCore calls the factory's open with the address fromNative was
+ * given and `options` (both valid only during the call) — from a thread of its own after
+ * fake_passive_start returned (FAKE_OPEN_THREAD, as LiteCore does), before it returns
+ * (FAKE_OPEN_INLINE), or when the test calls fake_passive_open_now (FAKE_OPEN_LATER).
+ * Messages are echoed / kept / acknowledged as on any fake socket. On closed the replicator
+ * drops its reference (inside closed, as LiteCore may) and reports Stopped with
+ * lcws_connection_report(connection, LCWS_ACTIVITY_STOPPED) from another thread, as its status
+ * callback would. fake_socket_free joins those threads. */
+enum { FAKE_OPEN_THREAD = 0, FAKE_OPEN_INLINE = 1, FAKE_OPEN_LATER = 2 };
+C4Socket *c4socket_fromNative(FakeSocketFactory factory, void *native, const LcwsAddress *address);
+/* litecore-ws's factory for incoming sockets (kC4NoFraming), `attached` set when asked. */
+FakeSocketFactory fake_lcws_factory(void *context, bool with_attached);
+void fake_passive_start(C4Socket *s, LcwsConnection *connection, const void *options, size_t options_size,
+                        int mode);
+void fake_passive_open_now(C4Socket *s);
+/* What the fake knows of a socket's incoming side (a struct of its own: FakeSocketState's layout
+ * is mirrored by a ctypes binding). */
+typedef struct FakeIncomingState {
+    int incoming;        /* made by c4socket_fromNative */
+    int open_calls;      /* times the fake called the factory's open (any socket) */
+    int attached_calls;  /* times the fake called the factory's attached */
+    int stopped_reports; /* the passive replicator reported Stopped (lcws_connection_report) */
+    char peer_address[256]; /* "scheme://host:port/path" given to fromNative */
+} FakeIncomingState;
+FakeIncomingState fake_incoming_state(C4Socket *s);
+/* Waits until the passive replicator reported Stopped (1) or the timeout passed (0). */
+int fake_wait_stopped_reported(C4Socket *s, int timeout_ms);
+
 /* ---- Peer processes (SG stand-in, TLS front, ...) ---- */
 
 typedef struct FakePeer {
     int pid;
     int stdin_fd;      /* closing it tells the peer to exit */
     char ready[16384]; /* the JSON after "READY " */
+    int stdout_fd;     /* fake_peer_start_piped: the peer's stdout; -1 otherwise */
 } FakePeer;
 /* Starts argv[0] with argv and waits (up to timeout_ms) for a stdout line "READY {json}".
  * Returns 1 on success. */
@@ -157,6 +195,14 @@ long fake_peer_int(const FakePeer *p, const char *key);
 /* A string field of the READY JSON copied into out ("" when absent). */
 void fake_peer_str(const FakePeer *p, const char *key, char *out, size_t out_size);
 void fake_peer_stop(FakePeer *p);
+/* Like fake_peer_start, but keeps the peer's stdout for fake_peer_read_line: peers driven line by
+ * line over stdin/stdout (tests/peers/ws_client.py). */
+int fake_peer_start_piped(FakePeer *p, char *const argv[], int timeout_ms);
+/* Writes `line` and a newline to the peer's stdin; 1 on success. */
+int fake_peer_send(FakePeer *p, const char *line);
+/* Reads the peer's next stdout line (without the newline) into out; 1 on success, 0 on EOF or
+ * when no whole line came within timeout_ms. */
+int fake_peer_read_line(FakePeer *p, char *out, size_t out_size, int timeout_ms);
 
 /* ---- The database cookie store (c4db_getCookies / c4db_setCookie) ----
  * An in-memory store per `db` pointer that behaves like LiteCore's CookieStore in the ways that
