@@ -640,7 +640,8 @@ enum LcwsStatus lcws_listener_share_collection(struct LcwsListener *listener,
                                                struct LcwsSlice collection);
 
 /**
- * Stops sharing `database` under every name: its sockets close with 1001 and each `closed` is
+ * Stops sharing `database` under every name: its sockets close with 4001 (LiteCore's transient
+ * close code: its clients retry) and each `closed` is
  * waited for; `release_database` is called once per share that ended. Returns how many ended.
  *
  * # Safety
@@ -692,7 +693,9 @@ size_t lcws_listener_urls(const struct LcwsListener *listener,
 
 /**
  * Stops the listener and frees it: no more connections are accepted, every live socket is
- * closed with 1001 (Going Away) and its `closed` waited for, then every replicator's `release`
+ * closed with 4001 (LiteCore's transient close code, so that clients retry rather than stop for
+ * good as they do after a peer's 1001) and its `closed` waited for, then every replicator's
+ * `release`
  * (the host frees them once they report Stopped), then `release_database` for each share.
  * Returns `LCWS_STATUS_BUSY` when some replicator was still not released after 10 s (the
  * listener is freed anyway; a late Stopped report is still honoured). Call from an application

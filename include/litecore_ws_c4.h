@@ -867,7 +867,8 @@ static inline LcwsC4Listener* lcws_c4listener_start(const LcwsC4ListenerConfig* 
 }
 
 /**
- * Stops the listener (every socket closed with 1001 and waited for, every replicator freed,
+ * Stops the listener (every socket closed with 4001, LiteCore's transient close code, so that
+ * clients retry, and waited for; every replicator freed;
  * every shared database released) and frees it (Enterprise: `c4listener_free`). NULL is fine.
  * Call from an application thread, before closing the shared databases.
  */
@@ -904,7 +905,7 @@ static inline bool lcws_c4listener_shareDB(LcwsC4Listener* listener, C4String na
     return true;
 }
 
-/** Stops sharing `db` (Enterprise: `c4listener_unshareDB`): its clients' sockets close (1001)
+/** Stops sharing `db` (Enterprise: `c4listener_unshareDB`): its clients' sockets close (4001)
     and are waited for. False with `{LiteCore, NotFound}` when it was not shared. */
 static inline bool lcws_c4listener_unshareDB(LcwsC4Listener* listener, C4Database* db,
                                              C4Error* outError) LCWS_C4_NOEXCEPT {

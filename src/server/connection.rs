@@ -381,9 +381,9 @@ fn starter(slot: Arc<Mutex<Option<Waiting>>>) -> socket::Starter {
                     .refused
                     .unwrap_or_else(|| "the connection is gone".into());
                 Box::new(move |_, _, _| {
-                    Box::pin(
-                        async move { Some(TransportError::websocket(close_code::GOING_AWAY, why)) },
-                    )
+                    Box::pin(async move {
+                        Some(TransportError::websocket(close_code::APP_TRANSIENT, why))
+                    })
                 })
             }
         };

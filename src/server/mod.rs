@@ -12,8 +12,8 @@
 //!
 //! Every accepted connection has a [`Connection`] record until the host says its replicator
 //! stopped and it was released; the listener's status counts them. Stopping the listener closes
-//! every live socket with 1001 (Going Away), waits for each `closed` and for the host to release
-//! every replicator.
+//! every live socket with 4001 (transient: see [`going_away`]), waits for each `closed` and for
+//! the host to release every replicator.
 
 pub mod connection;
 pub mod request;
@@ -516,7 +516,7 @@ impl Listener {
         Ok(())
     }
 
-    /// Stops sharing every name under which `database` is shared: their sockets close (1001)
+    /// Stops sharing every name under which `database` is shared: their sockets close (4001)
     /// and are waited for. Returns how many shares ended.
     pub fn unshare(&self, database: usize) -> usize {
         let names: Vec<String> = lock(&self.state.shares)
@@ -593,7 +593,7 @@ impl Listener {
             .collect()
     }
 
-    /// Stops accepting, closes every socket with 1001 and waits for each `closed`, then waits
+    /// Stops accepting, closes every socket with 4001 and waits for each `closed`, then waits
     /// for the host to release every replicator. Returns how many connections were still not
     /// released when the wait ended.
     pub fn stop(&mut self) -> usize {
