@@ -14,8 +14,8 @@
 //!   [`stream`] (the byte stream under a WebSocket), [`http`] (HTTP heads), [`options`] parsed
 //!   from [`fleece`], [`error`] mapping to C4Errors, the [`runtime`], [`log`].
 
-// `unsafe` is refused everywhere but the C boundary (`ffi`) and the interface lookup
-// (`interfaces`), each block with a SAFETY line.
+// `unsafe` is refused everywhere but the C boundary (`ffi`) and two OS calls std does not wrap
+// (`interfaces`, `signals`), each block with a SAFETY line.
 #![deny(unsafe_code)]
 // The crate's documentation is for its maintainers (the C header documents the API): it is built
 // with --document-private-items, and the overview above links to private modules.
@@ -35,6 +35,7 @@ pub(crate) mod log;
 pub(crate) mod options;
 pub(crate) mod runtime;
 pub(crate) mod server;
+pub(crate) mod signals;
 pub(crate) mod socket;
 pub(crate) mod stream;
 pub(crate) mod tls;

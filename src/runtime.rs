@@ -99,7 +99,11 @@ pub fn handle() -> Result<Handle, RuntimeError> {
         // Blocking work (DNS lookups) gets a small, bounded pool of its own.
         .max_blocking_threads(4)
         .thread_name("lcws-worker")
-        .on_thread_start(|| OURS.with(|o| o.set(true)))
+        .on_thread_start(|| {
+            OURS.with(|o| o.set(true));
+            // A peer that resets must end a socket, not the host process.
+            crate::signals::block_sigpipe_on_this_thread();
+        })
         .enable_io()
         .enable_time()
         .build()
@@ -160,6 +164,15 @@ mod tests {
             .block_on(ours.spawn_blocking(on_runtime_thread))
             .unwrap();
         assert!(blocking, "its blocking pool is its own too");
+        // Our threads block SIGPIPE (a reset peer must not kill a C host); the caller's don't.
+        let masked = ours
+            .block_on(ours.spawn(async { crate::signals::sigpipe_blocked_on_this_thread() }))
+            .unwrap();
+        assert!(
+            masked,
+            "SIGPIPE is not blocked on litecore-ws's worker thread"
+        );
+        assert!(!crate::signals::sigpipe_blocked_on_this_thread());
     }
 
     #[test]

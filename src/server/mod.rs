@@ -6,7 +6,7 @@
 //! ([`ListenerHost::hand_over`]): the host wraps it in a LiteCore socket
 //! (`c4socket_fromNative`) and starts a passive replicator on it. LiteCore then calls the
 //! factory's `open` for that socket, and only then does the socket's task answer
-//! `101 Switching Protocols`, call `opened` and run the same [`Session`] as a client socket, in
+//! `101 Switching Protocols`, call `opened` and run the same `Session` as a client socket, in
 //! the server role ([`connection`]). A refusal at any step is an HTTP answer ([`response`]) and
 //! no socket ever reaches LiteCore.
 //!
