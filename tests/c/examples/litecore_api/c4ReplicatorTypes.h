@@ -85,6 +85,7 @@ typedef struct C4ReplicatorParameters {
 } C4ReplicatorParameters;
 
 #define kC4ReplicatorOptionRootCerts "rootCerts"
+#define kC4ReplicatorOptionPinnedServerCert "pinnedCert"
 #define kC4ReplicatorOptionCookies "cookies"
 #define kC4ReplicatorOptionAuthentication "auth"
 #define kC4ReplicatorAuthType "type"

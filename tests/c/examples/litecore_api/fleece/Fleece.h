@@ -32,6 +32,7 @@ bool FLEncoder_BeginDict(FLEncoder, size_t reserveCount) FLAPI;
 bool FLEncoder_WriteKey(FLEncoder, FLString) FLAPI;
 bool FLEncoder_EndDict(FLEncoder) FLAPI;
 bool FLEncoder_WriteString(FLEncoder, FLString) FLAPI;
+bool FLEncoder_WriteInt(FLEncoder, int64_t) FLAPI;
 bool FLEncoder_WriteData(FLEncoder, FLSlice) FLAPI;
 FLSliceResult FLEncoder_Finish(FLEncoder, FLError* FL_NULLABLE outError) FLAPI;
 
@@ -43,6 +44,7 @@ void FLValue_Release(FLValue FL_NULLABLE) FLAPI;
 uint32_t FLArray_Count(FLArray FL_NULLABLE) FLAPI;
 FLValue FL_NULLABLE FLArray_Get(FLArray FL_NULLABLE, uint32_t index) FLAPI;
 FLString FLValue_AsString(FLValue FL_NULLABLE) FLAPI;
+FLValue FL_NULLABLE FLDict_Get(FLDict FL_NULLABLE, FLSlice keyString) FLAPI;
 
 #ifdef __cplusplus
 }
