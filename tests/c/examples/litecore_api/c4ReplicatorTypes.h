@@ -38,7 +38,7 @@ typedef struct {
     C4ReplicatorStatusFlags flags;
 } C4ReplicatorStatus;
 
-typedef C4_OPTIONS(uint16_t, C4RevisionFlags){kRevDeleted = 0x01};
+typedef C4_OPTIONS(uint8_t, C4RevisionFlags){kRevDeleted = 0x01};
 
 typedef struct {
     C4CollectionSpec collectionSpec;
