@@ -18,6 +18,10 @@
 #                         database over wss, the other replicating with it, the certificate pinned)
 #                         in a fresh directory and checks its output: 2 documents pushed, 3 pulled,
 #                         5 in each database, one document each way, exit status 0.
+#   run.sh qt_serve OPT   runs that build's `qt_replicate --serve` (when Qt6 Core was found; else
+#                         skipped) and replicates into it from a Python peer pinning its certificate
+#                         (examples-c/qt/run_qt_serve_real.py): fingerprint, 2 documents pushed and
+#                         shown by the app, SIGINT stops it with exit status 0.
 #
 # OPT is O0 or O2. Exit status: 0 passed, 1 failed, 77 skipped (no LiteCore: ctest reports it
 # skipped, never passed). Every command is printed before it runs.
@@ -34,8 +38,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-mode=${1:?usage: run.sh glue|examples|replicate_401|p2p_sync O0|O2}
-opt=${2:?usage: run.sh glue|examples|replicate_401|p2p_sync O0|O2}
+mode=${1:?usage: run.sh glue|examples|replicate_401|p2p_sync|qt_serve O0|O2}
+opt=${2:?usage: run.sh glue|examples|replicate_401|p2p_sync|qt_serve O0|O2}
 case $opt in O0 | O2) ;; *) echo "run.sh: OPT must be O0 or O2" >&2; exit 1 ;; esac
 
 # Set (also to empty: no LiteCore) or, when unset, ../shared/litecore if it exists.
@@ -206,8 +210,20 @@ p2p_sync)
     step "the databases were kept in DIR" test -d "$d/served.cblite2" -a -d "$d/peer.cblite2"
     finish
     ;;
+qt_serve)
+    if ! grep -q 'building qt_replicate' "$out/examples-$opt.configure.log" 2>/dev/null; then
+        echo "skipped: qt_replicate was not built by litecore_real_examples_$opt (Qt6 Core not found?)"
+        exit 77
+    fi
+    bin="$out/examples-$opt/examples-c/qt/qt_replicate"
+    d="$out/qt_serve-$opt"
+    rm -rf "$d"
+    step "qt_replicate --serve, a peer replicating into it" "${PYTHON:-python3}" "$root/examples-c/qt/run_qt_serve_real.py" \
+        --bin "$bin" --lcws "$lib_dir/liblitecore_ws.so" --litecore "$lc/lib/libLiteCore.so" --workdir "$d"
+    finish
+    ;;
 *)
-    echo "run.sh: unknown step $mode (glue, examples, replicate_401, p2p_sync)" >&2
+    echo "run.sh: unknown step $mode (glue, examples, replicate_401, p2p_sync, qt_serve)" >&2
     exit 1
     ;;
 esac
