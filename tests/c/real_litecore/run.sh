@@ -134,6 +134,7 @@ glue)
 examples)
     d="$out/examples-$opt"
     rm -rf "$d"
+    mkdir -p "$out" # the configure log goes next to $d (the glue step may not have run yet)
     if [ "$opt" = O0 ]; then
         type_flags=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-g -O0" "-DCMAKE_CXX_FLAGS_DEBUG=-g -O0")
     else
