@@ -522,8 +522,9 @@ static inline bool lcws_c4_install_host(void) LCWS_C4_NOEXCEPT {
  * - `close` stays NULL: LiteCore never calls it with `kC4NoFraming` and its registration check
  *   requires it to be NULL;
  * - `attached` (LiteCore 3.4/4.1+) is never named, so this compiles with headers that lack it, and
- *   stays NULL: LiteCore calls it only for sockets made with `c4socket_fromNative` around an
- *   existing native connection, which litecore-ws never does (it only makes outgoing connections).
+ *   stays NULL: LiteCore calls it only for sockets made with `c4socket_fromNative` (the listener
+ *   glue's incoming connections), which need nothing there (they start at `open`), and NULL is
+ *   allowed.
  *
  * Does not install the host table; `lcws_register_with_litecore` and `lcws_c4_factory` do.
  */
@@ -867,8 +868,8 @@ static inline LcwsC4Listener* lcws_c4listener_start(const LcwsC4ListenerConfig* 
 }
 
 /**
- * Stops the listener (every socket closed with 4001, LiteCore's transient close code, so that
- * clients retry, and waited for; every replicator freed;
+ * Stops the listener (every socket closed with 4001, LiteCore's transient close code, so clients
+ * retry as after a network failure, and waited for; every replicator freed,
  * every shared database released) and frees it (Enterprise: `c4listener_free`). NULL is fine.
  * Call from an application thread, before closing the shared databases.
  */

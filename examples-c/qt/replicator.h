@@ -49,4 +49,24 @@ public:
 // "LiteCore", "Network", "WebSocket", ... for a C4ErrorDomain value.
 const char *replicatorErrorDomainName(int domain);
 
+// LiteCore's message for an error (c4error_getMessage); the fake has none.
+struct C4Error;
+std::string errorMessageOf(const C4Error &error);
+
+// --serve: the database the app shares with peers through litecore-ws's listener (main.cpp starts
+// the listener with the glue header's lcws_c4listener_* calls). Two implementations as above:
+// replicator_litecore.cpp opens a real database; replicator_fake.cpp (CI) stands in for one.
+struct C4Database;
+
+class ServedDatabase {
+public:
+    // Opens (creates when missing) `path`, e.g. ./todo.cblite2. Returns nullptr and sets *error
+    // when that fails.
+    static std::unique_ptr<ServedDatabase> open(const std::string &path, std::string *error);
+    virtual ~ServedDatabase() = default;  // closes it; stop sharing it first
+    virtual C4Database *database() const = 0;
+    virtual std::string name() const = 0;             // "todo" for ./todo.cblite2: the share's name
+    virtual unsigned long long documentCount() const = 0;  // its default collection's
+};
+
 #endif

@@ -11,6 +11,14 @@
 //   - events go to the listener from this replicator's own thread ("fake-repl") and, for received
 //     messages, from inside c4socket_received, i.e. on litecore-ws's thread ("lcws-worker").
 // The fake checks LiteCore's socket contract on every call; a violation fails the run.
+//
+// --serve: the fake has no database and cannot run a passive replicator. FakeServedDatabase stands
+// in for the database, and the LiteCore functions the listener glue calls besides the socket ones
+// are defined below (the database's flags, retain/release, Fleece's mutable array for the URLs);
+// c4socket_fromNative returns NULL, so a peer that connects is answered 503 by litecore-ws after
+// the glue's accept gave up. Everything else of the serve mode runs for real: the listener, wss
+// with the generated identity, the URLs, the fingerprint, the share (404 for another database),
+// the status polling and the shutdown on SIGINT.
 #include "replicator.h"
 
 #include "example_flow.h"  // example_parse_url (examples-c/common)
@@ -201,7 +209,113 @@ private:
     std::atomic<bool> m_stopRequested{false};
 };
 
+// --serve's database in CI: nothing behind it (the glue only passes the pointer around).
+class FakeServedDatabase : public ServedDatabase {
+public:
+    explicit FakeServedDatabase(std::string name) : m_name(std::move(name)) {}
+    C4Database *database() const override {
+        return reinterpret_cast<C4Database *>(const_cast<char *>(&m_storage));
+    }
+    std::string name() const override { return m_name; }
+    unsigned long long documentCount() const override { return 0; }
+
+private:
+    std::string m_name;
+    char m_storage = 0;
+};
+
+// Fleece's mutable array of strings, enough for lcws_c4listener_getURLs and reading it.
+struct FakeArray {
+    std::vector<std::string> items;
+};
+
+[[noreturn]] void notInTheFake(const char *fn) {
+    std::fprintf(stderr, "%s: the fake LiteCore cannot run a replicator\n", fn);
+    std::abort();
+}
+
 }  // namespace
+
+// What the listener glue calls in libLiteCore besides the socket functions (C linkage, LiteCore's
+// ABI with litecore-ws's mirror types; see the comment at the top).
+extern "C" {
+struct FakeDatabaseConfig2 {  // C4DatabaseConfig2
+    LcwsSlice parentDirectory;
+    uint32_t flags;  // no kC4DB_VersionVectors: the share speaks BLIP_3+CBMobile_3
+    uint32_t encryptionAlgorithm;
+    uint8_t encryptionKey[32];
+};
+struct FakeReplicatorParameters {  // C4ReplicatorParameters, by value (never looked at)
+    unsigned char bytes[88];
+};
+const FakeDatabaseConfig2 *c4db_getConfig2(void *) noexcept;
+void *c4base_retain(void *obj) noexcept;
+void c4base_release(void *obj) noexcept;
+C4Socket *c4socket_fromNative(FakeSocketFactory, void *, const LcwsAddress *) noexcept;
+void *c4repl_newWithSocket(void *, C4Socket *, FakeReplicatorParameters, LcwsSlice, LcwsError *) noexcept;
+void c4repl_start(void *, bool) noexcept;
+void c4repl_free(void *) noexcept;
+void *FLMutableArray_New(void) noexcept;
+void *FLMutableArray_Append(void *array) noexcept;
+void FLSlot_SetString(void *slot, LcwsSlice s) noexcept;
+uint32_t FLArray_Count(const void *array) noexcept;
+const void *FLArray_Get(const void *array, uint32_t index) noexcept;
+LcwsSlice FLValue_AsString(const void *value) noexcept;
+void FLValue_Release(const void *value) noexcept;
+
+const FakeDatabaseConfig2 *c4db_getConfig2(void *) noexcept {
+    static const FakeDatabaseConfig2 config{};
+    return &config;
+}
+void *c4base_retain(void *obj) noexcept { return obj; }
+void c4base_release(void *) noexcept {}
+C4Socket *c4socket_fromNative(FakeSocketFactory, void *, const LcwsAddress *) noexcept { return nullptr; }
+void *c4repl_newWithSocket(void *, C4Socket *, FakeReplicatorParameters, LcwsSlice, LcwsError *) noexcept {
+    notInTheFake("c4repl_newWithSocket");
+}
+void c4repl_start(void *, bool) noexcept { notInTheFake("c4repl_start"); }
+void c4repl_free(void *) noexcept { notInTheFake("c4repl_free"); }
+void *FLMutableArray_New(void) noexcept { return new FakeArray; }
+void *FLMutableArray_Append(void *array) noexcept {
+    auto *a = static_cast<FakeArray *>(array);
+    a->items.emplace_back();
+    return &a->items.back();  // valid until the next append
+}
+void FLSlot_SetString(void *slot, LcwsSlice s) noexcept {
+    static_cast<std::string *>(slot)->assign(static_cast<const char *>(s.buf), s.size);
+}
+uint32_t FLArray_Count(const void *array) noexcept {
+    return array ? static_cast<uint32_t>(static_cast<const FakeArray *>(array)->items.size()) : 0;
+}
+const void *FLArray_Get(const void *array, uint32_t index) noexcept {
+    const auto *a = static_cast<const FakeArray *>(array);
+    return (a && index < a->items.size()) ? &a->items[index] : nullptr;
+}
+LcwsSlice FLValue_AsString(const void *value) noexcept {
+    LcwsSlice r{nullptr, 0};
+    if (value) {
+        const auto *s = static_cast<const std::string *>(value);
+        r.buf = s->data();
+        r.size = s->size();
+    }
+    return r;
+}
+void FLValue_Release(const void *value) noexcept { delete static_cast<const FakeArray *>(value); }
+}
+
+std::unique_ptr<ServedDatabase> ServedDatabase::open(const std::string &path, std::string *) {
+    // The share's name: the file name without ".cblite2", as replicator_litecore.cpp names it.
+    std::string name = path;
+    while (name.size() > 1 && name.back() == '/') name.pop_back();
+    const size_t slash = name.rfind('/');
+    if (slash != std::string::npos) name = name.substr(slash + 1);
+    const std::string ext = ".cblite2";
+    if (name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0)
+        name.resize(name.size() - ext.size());
+    return std::unique_ptr<ServedDatabase>(new FakeServedDatabase(name));
+}
+
+std::string errorMessageOf(const C4Error &) { return std::string(); }
 
 std::unique_ptr<Replicator> Replicator::create(const ReplicatorConfig &config, ReplicatorListener listener,
                                                std::string *error) {

@@ -1,4 +1,5 @@
-// Replicator with LiteCore's own replicator (LiteCore 3.2+ / 4.x C API). Built when CMake finds
+// Replicator with LiteCore's own replicator (LiteCore 3.2+ / 4.x C API), and the database that
+// --serve shares (LiteCoreServedDatabase). Built when CMake finds
 // LiteCore (-DLITECORE_ROOT=...); without it CI only compiles this file against declarations of
 // that API (tests/c/examples/litecore_api).
 //
@@ -175,7 +176,50 @@ private:
     FLSliceResult m_options{};
 };
 
+// --serve: a real database, opened (created) here and closed when destroyed.
+class LiteCoreServedDatabase : public ServedDatabase {
+public:
+    ~LiteCoreServedDatabase() override {
+        if (!m_db) return;
+        C4Error err{};
+        if (!c4db_close(m_db, &err)) std::fprintf(stderr, "closing the database: %s\n", messageOf(err).c_str());
+        c4db_release(m_db);
+    }
+
+    bool open(const std::string &path, std::string *error) {
+        std::string dir;
+        splitDbPath(path, &dir, &m_name);
+        C4DatabaseConfig2 config{};
+        config.parentDirectory = FLStr(dir.c_str());
+        config.flags = kC4DB_Create;
+        C4Error err{};
+        m_db = c4db_openNamed(FLStr(m_name.c_str()), &config, &err);
+        if (!m_db) *error = messageOf(err);
+        return m_db != nullptr;
+    }
+
+    C4Database *database() const override { return m_db; }
+    std::string name() const override { return m_name; }
+    unsigned long long documentCount() const override {
+        C4Error err{};
+        C4Collection *coll = c4db_getDefaultCollection(m_db, &err);
+        return coll ? c4coll_getDocumentCount(coll) : 0;
+    }
+
+private:
+    C4Database *m_db = nullptr;
+    std::string m_name;
+};
+
 }  // namespace
+
+std::unique_ptr<ServedDatabase> ServedDatabase::open(const std::string &path, std::string *error) {
+    std::unique_ptr<LiteCoreServedDatabase> db(new LiteCoreServedDatabase);
+    if (!db->open(path, error)) return nullptr;
+    return std::unique_ptr<ServedDatabase>(db.release());
+}
+
+std::string errorMessageOf(const C4Error &error) { return messageOf(error); }
 
 std::unique_ptr<Replicator> Replicator::create(const ReplicatorConfig &config, ReplicatorListener listener,
                                                std::string *error) {

@@ -9,13 +9,26 @@ One peers.py (the stand-in with user alice, and nginx for TLS) serves three runs
   2. wss:// --ca CA   the same through nginx (rootCerts) -> exit 0
   3. ws://            a wrong password             -> exit 1, {WebSocket, 401} Invalid login
 In every run each event must be handled on the Qt thread, and on success at least one must have
-come from litecore-ws's own thread (lcws-worker). Everything after `--` goes in front of the
-program (valgrind in the LCWS_VALGRIND build). Exit status 0 when every check passed.
+come from litecore-ws's own thread (lcws-worker). Then the serve mode:
+  4. --serve --interface 127.0.0.1 ./qt-serve.cblite2 -> prints its URL (wss://127.0.0.1:PORT/
+     qt-serve) and the SHA-256 fingerprint of its generated certificate, which must be the
+     certificate a TLS client gets on that port; an upgrade request for the shared database
+     reaches the glue's accept (the fake LiteCore cannot run a replicator: 503), one for another
+     database gets 404; SIGINT stops it: "stopped serving", exit 0.
+Everything after `--` goes in front of the program (valgrind in the LCWS_VALGRIND build). Exit
+status 0 when every check passed.
 """
 import argparse
 import base64
+import hashlib
 import os
+import select
+import signal
+import socket
+import ssl
+import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "c", "examples"))
@@ -55,6 +68,94 @@ def check_run(label, rc, out, err, reqs_before, admin_port, password, ok_expecte
         check("Invalid login" in out, f"{label}: with SG's reason \"Invalid login\"")
 
 
+def read_until(proc, marker, timeout):
+    """Lines of `proc`'s stdout until one contains `marker` (or EOF / the timeout)."""
+    lines, buf = [], b""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
+            return lines, False
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        if not chunk:
+            return lines, False
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            text = line.decode(errors="replace")
+            print("  | " + text, flush=True)
+            lines.append(text)
+            if marker in text:
+                return lines, True
+
+
+def upgrade(port, path):
+    """A WebSocket upgrade request for `path` over TLS (no certificate check): returns the
+    response's status and the server's certificate (DER). The response is read before the
+    connection closes (see check_serve)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw, ctx.wrap_socket(raw) as s:
+        der = s.getpeercert(binary_form=True)
+        s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {rx.PROTOCOL}\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+    first = head.split(b"\r\n", 1)[0].decode(errors="replace")
+    print(f"  {path}: {first}", flush=True)
+    parts = first.split()
+    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), der
+
+
+def check_serve(launcher, binary, timeout):
+    check = rx.check
+    cmd = launcher + [binary, "--serve", "--interface", "127.0.0.1", "./qt-serve.cblite2"]
+    print("$ " + " ".join(cmd), flush=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines, ready = read_until(proc, "serving until interrupted", timeout)
+        check(ready, "serve: the app says it is serving")
+        if not ready:
+            return
+        urls = [line.split("URL: ", 1)[1] for line in lines if line.startswith("URL: ")]
+        fingerprints = [line.split(": ", 1)[1] for line in lines if line.startswith("certificate SHA-256: ")]
+        check(len(urls) == 1 and urls[0].startswith("wss://127.0.0.1:") and urls[0].endswith("/qt-serve"),
+              f"serve: one URL, wss://127.0.0.1:PORT/qt-serve ({urls})")
+        check(len(fingerprints) == 1, "serve: the certificate's SHA-256 fingerprint is printed")
+        if len(urls) != 1 or len(fingerprints) != 1:
+            return
+        port = int(urls[0].split(":")[2].split("/")[0])
+        # (Each connection sends a request and reads the answer before closing: a client that
+        # closes right after the TLS handshake makes the server's write of its session tickets
+        # fail with EPIPE, and litecore-ws then raises SIGPIPE in a host that does not ignore it.)
+        status, der = upgrade(port, "/qt-serve/_blipsync")
+        check(fingerprints[0].replace(":", "") == hashlib.sha256(der).hexdigest().upper(),
+              "serve: the fingerprint is the certificate's a TLS client gets on that port")
+        check(status == 503,
+              "serve: the shared database's upgrade reached the glue's accept (fake LiteCore: no replicator, 503)")
+        check(upgrade(port, "/other/_blipsync")[0] == 404, "serve: another database: 404")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        out, err = out.decode(errors="replace"), err.decode(errors="replace")
+        sys.stdout.write("".join("  | " + line + "\n" for line in out.splitlines()))
+        sys.stdout.write("".join("  ! " + line + "\n" for line in err.splitlines()))
+        print(f"  exit status {proc.returncode}", flush=True)
+    check("interrupted" in out and "stopped serving" in out, "serve: SIGINT stops the listener")
+    check(proc.returncode == 0, f"serve: exit status 0 (got {proc.returncode})")
+
+
 def main():
     argv = sys.argv[1:]
     launcher = []
@@ -84,6 +185,8 @@ def main():
             check_run(label, rc, out, err, before, admin_port, password, ok)
     finally:
         peers.stop()
+    print("--- serve", flush=True)
+    check_serve(launcher, a.bin, a.timeout)
     if rx.FAILURES:
         print(f"example_qt: {len(rx.FAILURES)} check(s) failed")
         return 1

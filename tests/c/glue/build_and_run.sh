@@ -5,9 +5,16 @@
 # -Wall -Wextra -Werror -pedantic:
 #
 #   1. glue_compile.c (C11) and glue_compile.cpp (C++17): compile only; layout static asserts and
-#      a reference to every glue function; plus variants with each configuration macro set.
+#      a reference to every glue function, the listener glue's too where the headers have
+#      collections (3.1+; it must be compiled out for 3.0 and below, and with LCWS_C4_NO_LISTENER);
+#      plus variants with each configuration macro set.
 #   2. glue_register (C11 and C++17 builds of glue_register.c): links the real litecore-ws library
 #      and a mock libLiteCore (mock_litecore_impl.c) and runs; prints "glue_register: ok".
+#   3. glue_listener (C11 and C++17 builds of glue_listener.c; versions 3.1 and later): the
+#      listener glue (lcws_c4listener_*) against the same library and mock, which plays LiteCore's
+#      side of incoming connections (c4socket_fromNative, c4repl_newWithSocket with or without
+#      logPrefix, the passive replicator's status reports); a raw TCP client in the test sends the
+#      upgrade requests; prints "glue_listener: ok".
 #
 # Every build or run step is one command, printed before it runs ("+ ..."), so it can be lifted
 # into CMake/ctest as is.
@@ -16,8 +23,9 @@
 #   LCWS_LIB_DIR       directory with liblitecore_ws.so (default: <repo>/target/release)
 #   GLUE_BUILD_DIR     output directory (default: <repo>/build/glue)
 #   GLUE_VERSIONS      mocked LiteCore versions, each VERSION or VERSION:EXTRA_FLAGS
-#                      (default: "280:-DLCWS_LITECORE_28=1 300 330 341 410 300:-O2 410:-O2 410:-O3";
-#                      optimised builds catch padding bytes the compiler does not keep)
+#                      (default: "280:-DLCWS_LITECORE_28=1 300 310 320 330 341 410 300:-O2 320:-O2
+#                      410:-O2 410:-O3"; 310: collections, c4repl_newWithSocket without logPrefix;
+#                      320: with it; optimised builds catch padding bytes the compiler does not keep)
 #   GLUE_COMPILE_ONLY  1: skip step 2 (e.g. while the library is not built yet)
 #   GLUE_COMPILERS     pairs "cc:c++" to use (default: "gcc:g++ clang:clang++", missing ones skipped)
 #   GLUE_CFLAGS, GLUE_CXXFLAGS   extra flags for every C / C++ step, before the version's own
@@ -32,7 +40,7 @@ ROOT=$(cd "$HERE/../../.." && pwd)
 LIB_DIR=${LCWS_LIB_DIR:-$HERE/../../../target/release}
 LIB_DIR=$(cd "$LIB_DIR" 2>/dev/null && pwd || echo "$LIB_DIR")
 OUT=${GLUE_BUILD_DIR:-$ROOT/build/glue}
-VERSIONS=${GLUE_VERSIONS:-"280:-DLCWS_LITECORE_28=1 300 330 341 410 300:-O2 410:-O2 410:-O3"}
+VERSIONS=${GLUE_VERSIONS:-"280:-DLCWS_LITECORE_28=1 300 310 320 330 341 410 300:-O2 320:-O2 410:-O2 410:-O3"}
 COMPILE_ONLY=${GLUE_COMPILE_ONLY:-0}
 COMPILERS=${GLUE_COMPILERS:-"gcc:g++ clang:clang++"}
 
@@ -100,6 +108,7 @@ for pair in $COMPILERS; do
                 "-DLCWS_C4_LOG_DOMAIN=kC4SyncLog"
                 "-DGLUE_TEST_PREINCLUDE=1"
                 "-DLCWS_LITECORE_INCLUDE=<c4.h>"
+                "-DLCWS_C4_NO_LISTENER=1"
             )
             ;;
         300)
@@ -119,7 +128,7 @@ for pair in $COMPILERS; do
 
         # --- 2. runtime test against the real library and a mock libLiteCore ---
         # shellcheck disable=SC2086
-        run "mock libLiteCore $CC v$V" $CC -std=c11 $CFLAGS_X $WFLAGS $DEFS -fPIC -shared -I"$MOCK" "$HERE/mock_litecore_impl.c" -o "$D/libmocklitecore.so"
+        run "mock libLiteCore $CC v$V" $CC -std=c11 $CFLAGS_X $WFLAGS $DEFS -fPIC -shared -I"$MOCK" "$HERE/mock_litecore_impl.c" -o "$D/libmocklitecore.so" -lpthread
 
         RUNTIME_VARIANTS=("")
         if [ "$V" = 410 ]; then
@@ -141,6 +150,17 @@ for pair in $COMPILERS; do
             run "build glue_register C++ $CXX v$V [$rv]" $CXX -std=c++17 $CXXFLAGS_X $WFLAGS $DEFS $rv $INC -I"$HERE" -x c++ "$HERE/glue_register.c" -x none "$D/glue_register_tu2_$j.o" $LINK -o "$D/glue_register_cpp_$j"
             run "run glue_register C++ $CXX v$V [$rv]" "$D/glue_register_cpp_$j"
         done
+
+        # --- 3. the listener glue at run time (headers with collections: 3.1+) ---
+        if [ "$V" -ge 310 ]; then
+            LINK="-L$D -lmocklitecore -L$LIB_DIR -llitecore_ws -Wl,-rpath,$D:$LIB_DIR -ldl -lpthread"
+            # shellcheck disable=SC2086
+            run "build glue_listener C $CC v$V" $CC -std=c11 $CFLAGS_X $WFLAGS $DEFS $INC -I"$HERE" "$HERE/glue_listener.c" $LINK -o "$D/glue_listener_c"
+            run "run glue_listener C $CC v$V" "$D/glue_listener_c"
+            # shellcheck disable=SC2086
+            run "build glue_listener C++ $CXX v$V" $CXX -std=c++17 $CXXFLAGS_X $WFLAGS $DEFS $INC -I"$HERE" -x c++ "$HERE/glue_listener.c" -x none $LINK -o "$D/glue_listener_cpp"
+            run "run glue_listener C++ $CXX v$V" "$D/glue_listener_cpp"
+        fi
     done
 done
 

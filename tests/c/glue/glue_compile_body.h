@@ -63,10 +63,25 @@ GLUE_STATIC_ASSERT(sizeof(C4SocketFactory) == 9 * sizeof(void*), "C4SocketFactor
 GLUE_STATIC_ASSERT(sizeof(C4SocketFactory) == 8 * sizeof(void*), "C4SocketFactory without attached");
 #endif
 
+/* The listener glue is compiled exactly when the headers have collections (3.1+). */
+#if defined(MOCK_LC_VERSION) && !defined(LCWS_C4_NO_LISTENER)
+#if MOCK_LC_VERSION >= 310 && !defined(LCWS_C4_HAS_LISTENER)
+#error "LiteCore 3.1+ headers: the listener glue should be compiled"
+#elif MOCK_LC_VERSION < 310 && defined(LCWS_C4_HAS_LISTENER)
+#error "headers without collections: the listener glue should be left out"
+#endif
+#endif
+#if defined(LCWS_C4_NO_LISTENER) && defined(LCWS_C4_HAS_LISTENER)
+#error "LCWS_C4_NO_LISTENER: the listener glue should be left out"
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 void glue_compile_reference_all(C4Socket* s, C4Database* db, const C4Address* addr);
+#ifdef LCWS_C4_HAS_LISTENER
+void glue_compile_reference_listener(C4Database* db, C4Collection* coll, C4Replicator* repl);
+#endif
 #ifdef __cplusplus
 }
 #endif
@@ -142,5 +157,95 @@ void glue_compile_reference_all(C4Socket* s, C4Database* db, const C4Address* ad
     (void)cs; (void)ls; (void)csr; (void)lsr; (void)la; (void)ca; (void)ce; (void)le;
     (void)table; (void)f1; (void)f2; (void)ok; (void)params;
 }
+
+#ifdef LCWS_C4_HAS_LISTENER
+static bool glue_compile_http_auth(LcwsC4Listener* l, C4String database, C4String user, C4Slice password,
+                                   void* context) LCWS_C4_NOEXCEPT {
+    (void)l; (void)database; (void)user; (void)password; (void)context;
+    return true;
+}
+
+static bool glue_compile_cert_auth(LcwsC4Listener* l, C4Slice cert, void* context) LCWS_C4_NOEXCEPT {
+    (void)l; (void)cert; (void)context;
+    return true;
+}
+
+/* Never called: references every function of the listener glue (public and internal) with
+   arguments of the right types, and fills every field of its configuration. */
+void glue_compile_reference_listener(C4Database* db, C4Collection* coll, C4Replicator* repl) {
+    LcwsC4ListenerConfig config;
+    LcwsC4Listener* l;
+    C4Error err;
+    C4Slice cert;
+    FLMutableArray urls;
+    unsigned connections = 0, active = 0;
+    uint16_t port;
+    bool ok;
+    LcwsIncoming in;
+    LcwsSlice ls;
+    C4ReplicatorStatus status;
+    void* handle;
+    C4ReplicatorParameters params;
+    lcws_c4_new_with_socket4_fn f4 = LCWS_C4_NULL;
+    lcws_c4_new_with_socket5_fn f5 = LCWS_C4_NULL;
+
+    memset(&config, 0, sizeof config);
+    memset(&err, 0, sizeof err);
+    memset(&in, 0, sizeof in);
+    memset(&ls, 0, sizeof ls);
+    memset(&status, 0, sizeof status);
+    config.port = 0;
+    config.networkInterface = lcws_c4_str("127.0.0.1");
+    config.disableTLS = false;
+    config.tlsConfig.certificate = lcws_c4_str("");
+    config.tlsConfig.key = lcws_c4_str("");
+    config.tlsConfig.requireClientCerts = true;
+    config.tlsConfig.rootClientCerts = lcws_c4_str("");
+    config.tlsConfig.certAuthCallback = &glue_compile_cert_auth;
+    config.tlsConfig.tlsCallbackContext = LCWS_C4_NULL;
+    config.httpAuthCallback = &glue_compile_http_auth;
+    config.callbackContext = LCWS_C4_NULL;
+    config.allowPush = true;
+    config.allowPull = true;
+    config.enableDeltaSync = true;
+    config.serverName = lcws_c4_str("test");
+    config.maxConnections = 1;
+    config.handshakeTimeoutMs = 1000;
+    config.heartbeatSeconds = 30;
+
+    /* public API (Enterprise names with the lcws_ prefix) */
+    l = lcws_c4listener_start(&config, &err);
+    ok = lcws_c4listener_shareDB(l, lcws_c4_str("db"), db, &err);
+    ok = lcws_c4listener_shareCollection(l, lcws_c4_str("db"), coll, &err);
+    port = lcws_c4listener_getPort(l);
+    urls = lcws_c4listener_getURLs(l, db, &err);
+    FLValue_Release(LCWS_C4_PTR_CAST(FLValue, urls));
+    lcws_c4listener_getConnectionStatus(l, &connections, &active);
+    cert = lcws_c4listener_getCertificate(l);
+    ok = lcws_c4listener_unshareDB(l, db, &err);
+    lcws_c4listener_free(l);
+
+    /* internals: the callbacks given to lcws_listener_start, the helpers */
+    handle = lcws_c4_listener_accept(l, &in);
+    lcws_c4_listener_status(repl, status, in.connection);
+    lcws_c4_listener_release(l, handle);
+    ok = lcws_c4_listener_check_password(l, ls, ls, ls);
+    ok = lcws_c4_listener_check_certificate(l, ls);
+    lcws_c4_listener_release_database(l, db);
+    lcws_c4_append_url(urls, ls);
+    lcws_c4_set_error(&err, lcws_c4_error_from_c4(err));
+    lcws_c4_fail(&err, kC4ErrorInvalidParameter, "message");
+    memset(&params, 0, sizeof params);
+    (void)lcws_c4_call_new_with_socket(f4, db, LCWS_C4_NULL, params, cert, &err);
+#ifdef __cplusplus
+    (void)lcws_c4_call_new_with_socket(f5, db, LCWS_C4_NULL, params, cert, &err);
+#else
+    (void)lcws_c4_call_new_with_socket5(f5, db, LCWS_C4_NULL, params, cert, &err);
+#endif
+    (void)LCWS_C4_NEW_WITH_SOCKET(db, LCWS_C4_NULL, params, cert, &err);
+
+    (void)port; (void)ok; (void)cert;
+}
+#endif
 
 #endif /* GLUE_COMPILE_BODY_H */

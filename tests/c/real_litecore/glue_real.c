@@ -12,7 +12,13 @@
  *     error_make records the message in LiteCore (c4error_getMessage returns it);
  *     set_cookie / get_cookies store and read a cookie in a real database (c4db_setCookie's
  *     6-parameter form, chosen by _Generic in C and by overloads in C++);
- *   - lcws_c4_factory(db) carries the database as context.
+ *   - lcws_c4_factory(db) carries the database as context;
+ *   - the listener glue (compiled because 4.1's headers have collections; c4repl_newWithSocket's
+ *     5-parameter form chosen by _Generic / overloads): every lcws_c4listener_* function called
+ *     with a real database and Fleece: start (ws, then wss with the generated identity), shareDB,
+ *     shareCollection (the default collection), getPort, getURLs (a real FLMutableArray, read back
+ *     with FLArray_Get), getConnectionStatus, getCertificate, unshareDB, free. No client connects
+ *     here (the litecore_real_push_pull_* tests replicate through it).
  *
  * Prints "glue_real: ok" and exits 0 on success; prints each failed check and exits 1.
  */
@@ -113,6 +119,73 @@ static void check_cookies(const LcwsHostTable *t, char *dir) {
     c4db_release(db);
 }
 
+#ifndef LCWS_C4_HAS_LISTENER
+#error "LiteCore 4.1's headers have collections: the listener glue should be compiled"
+#endif
+
+static bool url_is(FLMutableArray urls, uint32_t i, const char *want) {
+    FLString u = FLValue_AsString(FLArray_Get(LCWS_C4_PTR_CAST(FLArray, urls), i));
+    return u.size == strlen(want) && memcmp(u.buf, want, u.size) == 0;
+}
+
+static void check_listener(char *dir) {
+    C4DatabaseConfig2 config;
+    C4Error err;
+    memset(&config, 0, sizeof config);
+    memset(&err, 0, sizeof err);
+    config.parentDirectory = c4slice(dir);
+    config.flags = kC4DB_Create;
+    C4Database *db = c4db_openNamed(c4slice("served"), &config, &err);
+    CHECK(db != LCWS_C4_NULL);
+    if (!db) return;
+
+    for (int tls = 0; tls <= 1; tls++) {
+        LcwsC4ListenerConfig lc;
+        memset(&lc, 0, sizeof lc);
+        lc.networkInterface = c4slice("127.0.0.1");
+        lc.disableTLS = !tls;
+        lc.allowPush = true;
+        lc.allowPull = true;
+        LcwsC4Listener *l = lcws_c4listener_start(&lc, &err);
+        CHECK(l != LCWS_C4_NULL);
+        if (!l) continue;
+        uint16_t port = lcws_c4listener_getPort(l);
+        CHECK(port != 0);
+        C4Slice cert = lcws_c4listener_getCertificate(l);
+        CHECK(tls ? cert.size > 100 : cert.size == 0);
+
+        CHECK(lcws_c4listener_shareDB(l, c4slice("served"), db, &err));
+        C4Collection *coll = c4db_getDefaultCollection(db, &err);
+        CHECK(coll != LCWS_C4_NULL);
+        if (coll) CHECK(lcws_c4listener_shareCollection(l, c4slice("served"), coll, &err));
+
+        char want[128];
+        snprintf(want, sizeof want, "%s://127.0.0.1:%u/served", tls ? "wss" : "ws", (unsigned)port);
+        FLMutableArray urls = lcws_c4listener_getURLs(l, db, &err);
+        CHECK(urls != LCWS_C4_NULL);
+        if (urls) {
+            CHECK(FLArray_Count(LCWS_C4_PTR_CAST(FLArray, urls)) == 1);
+            CHECK(url_is(urls, 0, want));
+            FLValue_Release(LCWS_C4_PTR_CAST(FLValue, urls));
+        }
+
+        unsigned connections = 99, active = 99;
+        lcws_c4listener_getConnectionStatus(l, &connections, &active);
+        CHECK(connections == 0 && active == 0);
+
+        CHECK(lcws_c4listener_unshareDB(l, db, &err));
+        memset(&err, 0, sizeof err);
+        CHECK(lcws_c4listener_getURLs(l, db, &err) == LCWS_C4_NULL);
+        CHECK(err.domain == LiteCoreDomain && err.code == kC4ErrorNotFound);
+        CHECK(lcws_c4listener_shareDB(l, c4slice("served"), db, &err)); /* released by free */
+        lcws_c4listener_free(l);
+    }
+
+    memset(&err, 0, sizeof err);
+    CHECK(c4db_delete(db, &err)); /* the listener released its references */
+    c4db_release(db);
+}
+
 int main(void) {
     /* 1. Registration, twice: LiteCore terminates the process on a second registration or on a
           factory it does not accept. */
@@ -136,6 +209,7 @@ int main(void) {
     char dir[] = "/tmp/lcws-glue-real-XXXXXX";
     CHECK(mkdtemp(dir) != LCWS_C4_NULL);
     check_cookies(&t, dir);
+    check_listener(dir);
     CHECK(rmdir(dir) == 0);
 
     CHECK(lcws_shutdown() == LCWS_STATUS_OK);

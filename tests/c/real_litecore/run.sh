@@ -14,6 +14,14 @@
 #                         password (tests/c/examples/run_example.py --litecore): LiteCore's
 #                         replicator must stop with {WebSocket, 401}. The stand-in speaks no BLIP,
 #                         so only the HTTP-level refusal can be tested here, not a replication.
+#   run.sh p2p_sync OPT   runs that build's `p2p_sync` (litecore-ws's listener serving one real
+#                         database over wss, the other replicating with it, the certificate pinned)
+#                         in a fresh directory and checks its output: 2 documents pushed, 3 pulled,
+#                         5 in each database, one document each way, exit status 0.
+#   run.sh qt_serve OPT   runs that build's `qt_replicate --serve` (when Qt6 Core was found; else
+#                         skipped) and replicates into it from a Python peer pinning its certificate
+#                         (examples-c/qt/run_qt_serve_real.py): fingerprint, 2 documents pushed and
+#                         shown by the app, SIGINT stops it with exit status 0.
 #
 # OPT is O0 or O2. Exit status: 0 passed, 1 failed, 77 skipped (no LiteCore: ctest reports it
 # skipped, never passed). Every command is printed before it runs.
@@ -30,8 +38,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-mode=${1:?usage: run.sh glue|examples|replicate_401 O0|O2}
-opt=${2:?usage: run.sh glue|examples|replicate_401 O0|O2}
+mode=${1:?usage: run.sh glue|examples|replicate_401|p2p_sync|qt_serve O0|O2}
+opt=${2:?usage: run.sh glue|examples|replicate_401|p2p_sync|qt_serve O0|O2}
 case $opt in O0 | O2) ;; *) echo "run.sh: OPT must be O0 or O2" >&2; exit 1 ;; esac
 
 # Set (also to empty: no LiteCore) or, when unset, ../shared/litecore if it exists.
@@ -82,9 +90,9 @@ finish() {
     exit $?
 }
 
-# usage_exit BIN: started without arguments, BIN prints its usage and exits 2.
+# usage_exit BIN [ARGS]: started without arguments (or with ARGS), BIN prints its usage and exits 2.
 usage_exit() {
-    LD_BIND_NOW=1 "$1" >/dev/null 2>&1
+    LD_BIND_NOW=1 "$@" >/dev/null 2>&1
     local rc=$?
     [ "$rc" -eq 2 ] || echo "$1: exit status $rc, expected 2 (usage)" >&2
     [ "$rc" -eq 2 ]
@@ -126,6 +134,7 @@ glue)
 examples)
     d="$out/examples-$opt"
     rm -rf "$d"
+    mkdir -p "$out" # the configure log goes next to $d (the glue step may not have run yet)
     if [ "$opt" = O0 ]; then
         type_flags=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-g -O0" "-DCMAKE_CXX_FLAGS_DEBUG=-g -O0")
     else
@@ -143,16 +152,22 @@ examples)
         exit 1
     fi
     grep 'litecore-ws examples' "$d.configure.log"
-    step "LiteCore found by CMake" grep -q 'building replicate, session_login' "$d.configure.log"
+    step "LiteCore found by CMake" grep -q 'building replicate, session_login, p2p_sync' "$d.configure.log"
     step build cmake --build "$d" -j2
-    for ex in replicate session_login; do
+    for ex in replicate session_login p2p_sync; do
         step "$ex built" test -x "$d/examples-c/$ex"
         step "$ex links libLiteCore" sh -c "readelf -d '$d/examples-c/$ex' | grep -q 'NEEDED.*libLiteCore'"
-        step "$ex loads (usage)" usage_exit "$d/examples-c/$ex"
+        # p2p_sync runs without arguments; a bad one gives its usage.
+        if [ "$ex" = p2p_sync ]; then
+            step "$ex loads (usage)" usage_exit "$d/examples-c/$ex" --help
+        else
+            step "$ex loads (usage)" usage_exit "$d/examples-c/$ex"
+        fi
     done
     if grep -q 'building qt_replicate' "$d.configure.log"; then
         step "qt_replicate built" test -x "$d/examples-c/qt/qt_replicate"
         step "qt_replicate loads (usage)" usage_exit "$d/examples-c/qt/qt_replicate"
+        step "qt_replicate --serve loads (usage)" usage_exit "$d/examples-c/qt/qt_replicate" --serve
     else
         echo "(Qt6 Core not found: qt_replicate not built)"
     fi
@@ -168,8 +183,48 @@ replicate_401)
         replicate_wrong_password --litecore --peers-dir "$root/tests/peers" --bin "$bin"
     finish
     ;;
+p2p_sync)
+    bin="$out/examples-$opt/examples-c/p2p_sync"
+    if [ ! -x "$bin" ]; then
+        echo "run.sh: $bin is missing: litecore_real_examples_$opt did not build it" >&2
+        exit 1
+    fi
+    d="$out/p2p_sync-$opt"
+    rm -rf "$d"
+    mkdir -p "$d"
+    echo "+ $bin $d"
+    timeout 120 "$bin" "$d" >"$d.out" 2>&1
+    rc=$?
+    cat "$d.out"
+    step "p2p_sync exit status 0 (got $rc)" test "$rc" -eq 0
+    # has TEXT: the output has a line containing TEXT (fixed string).
+    has() { grep -qF -- "$1" "$d.out"; }
+    step "served over wss on 127.0.0.1" has "listening: wss://127.0.0.1:"
+    step "the generated certificate" sh -c "grep -qE '^certificate: [0-9]{3,} bytes \(DER\), generated' '$d.out'"
+    step "2 documents pushed" has "pushed 2 documents to the served database (first: peer-"
+    step "3 documents pulled" has "pulled 3 documents from the served database (first: served-"
+    step "5 documents on each side" has "served.cblite2 now has 5 documents, peer.cblite2 5"
+    step "a document of the peer in the served database" has 'served.cblite2 has peer-1: {"text": "hello from the peer"}'
+    step "a document of the served database in the peer" has 'peer.cblite2 has served-1: {"text": "hello from the served database"}'
+    step "the listener's connection ended" has "listener: 0 connection(s) left, 0 active"
+    step "finished" has "p2p sync finished: both databases have all 5 documents"
+    step "the databases were kept in DIR" test -d "$d/served.cblite2" -a -d "$d/peer.cblite2"
+    finish
+    ;;
+qt_serve)
+    if ! grep -q 'building qt_replicate' "$out/examples-$opt.configure.log" 2>/dev/null; then
+        echo "skipped: qt_replicate was not built by litecore_real_examples_$opt (Qt6 Core not found?)"
+        exit 77
+    fi
+    bin="$out/examples-$opt/examples-c/qt/qt_replicate"
+    d="$out/qt_serve-$opt"
+    rm -rf "$d"
+    step "qt_replicate --serve, a peer replicating into it" "${PYTHON:-python3}" "$root/examples-c/qt/run_qt_serve_real.py" \
+        --bin "$bin" --lcws "$lib_dir/liblitecore_ws.so" --litecore "$lc/lib/libLiteCore.so" --workdir "$d"
+    finish
+    ;;
 *)
-    echo "run.sh: unknown step $mode (glue, examples, replicate_401)" >&2
+    echo "run.sh: unknown step $mode (glue, examples, replicate_401, p2p_sync, qt_serve)" >&2
     exit 1
     ;;
 esac

@@ -30,17 +30,23 @@ typedef struct C4CollectionSpec {
     C4String scope;
 } C4CollectionSpec;
 
+/* As in the real header: no compound literal in C++. */
+#ifdef __cplusplus
+#define kC4DefaultCollectionSpec (C4CollectionSpec{kC4DefaultCollectionName, kC4DefaultScopeID})
+#else
 #define kC4DefaultCollectionSpec ((C4CollectionSpec){kC4DefaultCollectionName, kC4DefaultScopeID})
+#endif
 
 NODISCARD CBL_CORE_API C4Database* c4db_openNamed(C4String name, const C4DatabaseConfig2* config,
                                                   C4Error* C4NULLABLE outError) C4API;
 NODISCARD CBL_CORE_API bool c4db_close(C4Database* C4NULLABLE database, C4Error* C4NULLABLE outError) C4API;
+CBL_CORE_API bool c4db_exists(C4String name, C4String inDirectory) C4API;
+NODISCARD CBL_CORE_API bool c4db_delete(C4Database* database, C4Error* C4NULLABLE outError) C4API;
+NODISCARD CBL_CORE_API bool c4db_deleteNamed(C4String dbName, C4String inDirectory, C4Error* C4NULLABLE outError) C4API;
+NODISCARD CBL_CORE_API bool c4db_beginTransaction(C4Database* database, C4Error* C4NULLABLE outError) C4API;
+NODISCARD CBL_CORE_API bool c4db_endTransaction(C4Database* database, bool commit, C4Error* C4NULLABLE outError) C4API;
 /* c4db_release: a C99 inline function of c4Base.h (tests/c/litecore_mock), as in LiteCore 4.x. */
 CBL_CORE_API const C4DatabaseConfig2* c4db_getConfig2(C4Database* database) C4API;
-
-/* c4Collection.h: what the listener glue uses. */
-CBL_CORE_API C4CollectionSpec c4coll_getSpec(C4Collection*) C4API;
-CBL_CORE_API C4Database* c4coll_getDatabase(C4Collection*) C4API;
 
 C4API_END_DECLS
 C4_ASSUME_NONNULL_END

@@ -38,7 +38,7 @@ typedef struct {
     C4ReplicatorStatusFlags flags;
 } C4ReplicatorStatus;
 
-typedef C4_OPTIONS(uint16_t, C4RevisionFlags){kRevDeleted = 0x01};
+typedef C4_OPTIONS(uint8_t, C4RevisionFlags){kRevDeleted = 0x01};
 
 typedef struct {
     C4CollectionSpec collectionSpec;
@@ -85,6 +85,7 @@ typedef struct C4ReplicatorParameters {
 } C4ReplicatorParameters;
 
 #define kC4ReplicatorOptionRootCerts "rootCerts"
+#define kC4ReplicatorOptionPinnedServerCert "pinnedCert"
 #define kC4ReplicatorOptionCookies "cookies"
 #define kC4ReplicatorOptionAuthentication "auth"
 #define kC4ReplicatorAuthType "type"

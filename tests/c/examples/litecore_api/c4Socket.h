@@ -17,6 +17,9 @@ CBL_CORE_API void c4socket_closed(C4Socket* socket, C4Error errorIfAny) C4API;
 CBL_CORE_API void c4socket_closeRequested(C4Socket* socket, int status, C4String message) C4API;
 CBL_CORE_API void c4socket_completedWrite(C4Socket* socket, size_t byteCount) C4API;
 CBL_CORE_API void c4socket_received(C4Socket* socket, C4Slice data) C4API;
+/* The listener glue: an accepted connection becomes a C4Socket. */
+NODISCARD CBL_CORE_API C4Socket* c4socket_fromNative(C4SocketFactory factory, void* nativeHandle,
+                                                     const C4Address* address) C4API;
 
 C4API_END_DECLS
 C4_ASSUME_NONNULL_END

@@ -55,6 +55,13 @@ typedef FLSliceResult FLStringResult;
 
 #define kFLSliceNull ((FLSlice){NULL, 0})
 
+/* A literal C string as an FLSlice, as the real header spells it (C++: no compound literal). */
+#ifdef __cplusplus
+#define FLSTR(STR) (FLSlice{("" STR), sizeof(("" STR)) - 1})
+#else
+#define FLSTR(STR) ((FLSlice){("" STR), sizeof(("" STR)) - 1})
+#endif
+
 FLEECE_PUBLIC void _FLBuf_Retain(const void* FL_NULLABLE) FLAPI;  // internal; do not call
 FLEECE_PUBLIC void _FLBuf_Release(const void* FL_NULLABLE) FLAPI; // internal; do not call
 

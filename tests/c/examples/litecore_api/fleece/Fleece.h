@@ -13,6 +13,7 @@ extern "C" {
 
 typedef struct _FLEncoder* FLEncoder;
 typedef const struct _FLValue* FLValue;
+typedef const struct _FLArray* FLArray;
 typedef const struct _FLDict* FLDict;
 typedef struct _FLArray* FLMutableArray;
 typedef struct _FLSlot* FLSlot;
@@ -31,14 +32,19 @@ bool FLEncoder_BeginDict(FLEncoder, size_t reserveCount) FLAPI;
 bool FLEncoder_WriteKey(FLEncoder, FLString) FLAPI;
 bool FLEncoder_EndDict(FLEncoder) FLAPI;
 bool FLEncoder_WriteString(FLEncoder, FLString) FLAPI;
+bool FLEncoder_WriteInt(FLEncoder, int64_t) FLAPI;
 bool FLEncoder_WriteData(FLEncoder, FLSlice) FLAPI;
 FLSliceResult FLEncoder_Finish(FLEncoder, FLError* FL_NULLABLE outError) FLAPI;
 
-/* FLMutable.h / FLValue.h: what the listener glue's URL list uses. */
+/* FLMutable.h / FLValue.h / FLCollections.h: the listener glue's URL list, and reading it. */
 FLMutableArray FL_NULLABLE FLMutableArray_New(void) FLAPI;
 FLSlot FLMutableArray_Append(FLMutableArray) FLAPI;
 void FLSlot_SetString(FLSlot, FLString) FLAPI;
 void FLValue_Release(FLValue FL_NULLABLE) FLAPI;
+uint32_t FLArray_Count(FLArray FL_NULLABLE) FLAPI;
+FLValue FL_NULLABLE FLArray_Get(FLArray FL_NULLABLE, uint32_t index) FLAPI;
+FLString FLValue_AsString(FLValue FL_NULLABLE) FLAPI;
+FLValue FL_NULLABLE FLDict_Get(FLDict FL_NULLABLE, FLSlice keyString) FLAPI;
 
 #ifdef __cplusplus
 }
