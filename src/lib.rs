@@ -47,8 +47,10 @@ pub mod internals {
     pub use crate::address::Address;
     pub use crate::client::{cookies, proxy, redirect, request, response};
     pub use crate::fleece::{decode, encode_headers, Encoder, FleeceError, Value};
-    pub use crate::http::{is_token, MAX_HEADERS};
+    pub use crate::http::{is_token, protocol_error, read_head, MAX_HEADERS, MAX_HEAD_BYTES};
     pub use crate::options::{Auth, AuthType, Options, Secret};
+    /// The listener's side of the upgrade (the `upgrade_request` fuzz target).
+    pub use crate::server::{request as server_request, response as server_response};
     pub use crate::tls::certinfo::{is_public_key, CertInfo};
     pub use crate::tls::parse_certificates;
 }
