@@ -1105,10 +1105,11 @@ fn scale(env: &mut Env, cfg: &Cfg) {
                 u8::from(tls),
                 cfg.accept_concurrency
             ));
+            // (`opened` follows the 101 the client reads: counted once all are idle.)
+            std::thread::sleep(Duration::from_millis(500));
             if server == Server::Lcws {
                 assert_eq!(OPENED.load(Ordering::Acquire) - opened0, n as u64);
             }
-            std::thread::sleep(Duration::from_millis(500));
             trim_heap();
             let rss_open = rss_kib();
             let (t_open, w_open) = (threads(), threads_named("lcws-worker"));
