@@ -50,10 +50,12 @@ pub mod internals {
     pub use crate::client::{run as run_client, CONNECT_TIMEOUT};
     pub use crate::error::{Domain, NetworkCode, TransportError};
     pub use crate::fleece::{decode, encode_headers, Encoder, FleeceError, Value};
-    pub use crate::http::{is_token, MAX_HEADERS};
+    pub use crate::http::{is_token, protocol_error, read_head, MAX_HEADERS, MAX_HEAD_BYTES};
     pub use crate::litecore::{Command, LiteCoreSocket, Progress};
     pub use crate::log::set_threshold as set_log_threshold;
     pub use crate::options::{Auth, AuthType, Options, Proxy, ProxyType, Secret};
+    /// The listener's side of the upgrade (the `upgrade_request` fuzz target).
+    pub use crate::server::{request as server_request, response as server_response};
     pub use crate::stream::Stream;
     pub use crate::tls::certinfo::{is_public_key, CertInfo};
     pub use crate::tls::client::{config as tls_client_config, handshake as tls_handshake};

@@ -51,6 +51,10 @@ pub fn parse_head(buf: &[u8], limit: usize) -> Result<Option<(Head, usize)>, Tra
     let mut parsed = httparse::Request::new(&mut slots);
     match parsed.parse(buf) {
         Ok(httparse::Status::Complete(len)) => {
+            // A head may arrive whole in one read, past the limit: refused all the same.
+            if let Some(e) = http::too_long("the upgrade request", len, limit) {
+                return Err(e);
+            }
             if parsed.version != Some(1) {
                 return Err(protocol_error(
                     "the upgrade request is not HTTP/1.1".to_string(),
@@ -388,6 +392,11 @@ mod tests {
         assert_eq!(&raw[len..], b"rest");
         assert!(parse_head(&raw[..20], 1024).unwrap().is_none());
         assert!(parse_head(&raw[..20], 10).is_err());
+        // Complete in one read but larger than the limit (found by the upgrade_request fuzz
+        // target): refused with the 431 message, not accepted.
+        let e = parse_head(raw, len - 1).unwrap_err();
+        assert!(e.message.contains("exceeds"), "{}", e.message);
+        assert!(parse_head(raw, len).unwrap().is_some());
         assert!(parse_head(b"GET / HTTP/1.0\r\n\r\n", 1024).is_err());
         assert!(parse_head(b"\x16\x03\x01\x02\x00\x01\x00", 1024).is_err());
     }
