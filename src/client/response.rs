@@ -87,6 +87,10 @@ fn parse_head(buf: &[u8]) -> Result<Option<(Response, usize)>, TransportError> {
     let mut parsed = httparse::Response::new(&mut slots);
     match parsed.parse(buf) {
         Ok(httparse::Status::Complete(head_len)) => {
+            // A head may arrive whole in one read, past the limit: refused all the same.
+            if let Some(e) = http::too_long("the HTTP response", head_len, MAX_HEAD_BYTES) {
+                return Err(e);
+            }
             let response = Response {
                 status: parsed.code.unwrap_or(0),
                 reason: parsed.reason.unwrap_or("").to_string(),
@@ -482,6 +486,10 @@ mod tests {
         let e = read_response(&mut trickle(endless.as_bytes()))
             .await
             .unwrap_err();
+        assert!(e.message.contains("exceeds"), "{}", e.message);
+        // The same head, complete and in one read, is refused just the same.
+        let whole = format!("{endless}\r\n\r\n");
+        let e = read_response(&mut whole.as_bytes()).await.unwrap_err();
         assert!(e.message.contains("exceeds"), "{}", e.message);
     }
 
