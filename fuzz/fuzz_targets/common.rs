@@ -1,6 +1,40 @@
-//! Checks shared by the targets that build HTTP requests.
+//! Shared by the targets: checks of the HTTP requests they build, and an in-memory reader that
+//! hands out bytes in chunks (for the targets that read HTTP heads).
 
 #![allow(dead_code)]
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll, Waker};
+use tokio::io::{AsyncRead, ReadBuf};
+
+/// Hands out `data` at most `chunk` bytes per read; never pending.
+pub struct Chunked<'a> {
+    pub data: &'a [u8],
+    pub chunk: usize,
+}
+
+impl AsyncRead for Chunked<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let n = self.chunk.min(self.data.len()).min(buf.remaining());
+        buf.put_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Polls a future that never waits (it reads a [`Chunked`]) to its end.
+pub fn now<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(r) => r,
+        Poll::Pending => panic!("pending on a reader that never is"),
+    }
+}
 
 /// Asserts that `bytes` is one well-formed HTTP request head: lines ending in CRLF, no lone CR
 /// or LF and no NUL anywhere, no empty line before the final one, the request line first

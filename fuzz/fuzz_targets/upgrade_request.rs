@@ -30,41 +30,12 @@ use litecore_ws::internals::server_request::{check, parse_head, Refusal};
 use litecore_ws::internals::server_response::{refusal, switching_protocols};
 use litecore_ws::internals::{protocol_error, read_head, MAX_HEADERS, MAX_HEAD_BYTES};
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::{pin, Pin};
-use std::task::{Context, Poll, Waker};
-use tokio::io::{AsyncRead, ReadBuf};
+
+mod common;
+use common::{now, Chunked};
 
 /// The statuses the listener answers a client with (README, "Listener"; the C header).
 const DOCUMENTED: [u16; 8] = [400, 401, 403, 404, 405, 426, 431, 503];
-
-/// Hands out `data` at most `chunk` bytes per read; never pending.
-struct Chunked<'a> {
-    data: &'a [u8],
-    chunk: usize,
-}
-
-impl AsyncRead for Chunked<'_> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let n = self.chunk.min(self.data.len()).min(buf.remaining());
-        buf.put_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// Polls a future that never waits (in-memory readers) to its end.
-fn now<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(r) => r,
-        Poll::Pending => panic!("pending on a reader that never is"),
-    }
-}
 
 /// An answer the listener writes, read back as the client reads it: the head and the body.
 fn read_back(bytes: &[u8]) -> (Response, Vec<u8>) {

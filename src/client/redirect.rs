@@ -75,16 +75,7 @@ pub fn parse_url(url: &str) -> Option<Address> {
 mod tests {
     use super::*;
 
-    fn response(status: u16, headers: &[(&str, &str)]) -> Response {
-        Response {
-            status,
-            reason: "R".into(),
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-                .collect(),
-        }
-    }
+    use crate::client::response::test_response as response;
 
     #[test]
     fn redirects() {

@@ -384,20 +384,24 @@ impl JsonScan<'_> {
     }
 }
 
+/// A response head for unit tests: `status`, reason "R", these headers.
+#[cfg(test)]
+pub(crate) fn test_response(status: u16, headers: &[(&str, &str)]) -> Response {
+    Response {
+        status,
+        reason: "R".into(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn response(status: u16, headers: &[(&str, &str)]) -> Response {
-        Response {
-            status,
-            reason: "R".into(),
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-                .collect(),
-        }
-    }
+    use super::test_response as response;
 
     #[test]
     fn upgrade_validation() {
