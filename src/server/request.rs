@@ -51,6 +51,11 @@ pub fn parse_head(buf: &[u8], limit: usize) -> Result<Option<(Head, usize)>, Tra
     let mut parsed = httparse::Request::new(&mut slots);
     match parsed.parse(buf) {
         Ok(httparse::Status::Complete(len)) => {
+            // A head may complete in the read that takes it past the limit (the bytes before
+            // it were parsed while still within): its length counts, not when it was parsed.
+            if let Some(e) = http::too_long("the upgrade request", len, limit) {
+                return Err(e);
+            }
             if parsed.version != Some(1) {
                 return Err(protocol_error(
                     "the upgrade request is not HTTP/1.1".to_string(),
@@ -388,6 +393,9 @@ mod tests {
         assert_eq!(&raw[len..], b"rest");
         assert!(parse_head(&raw[..20], 1024).unwrap().is_none());
         assert!(parse_head(&raw[..20], 10).is_err());
+        // A whole head one byte over the limit is refused; one of exactly the limit is not.
+        assert!(parse_head(raw, len - 1).is_err());
+        assert!(parse_head(raw, len).unwrap().is_some());
         assert!(parse_head(b"GET / HTTP/1.0\r\n\r\n", 1024).is_err());
         assert!(parse_head(b"\x16\x03\x01\x02\x00\x01\x00", 1024).is_err());
     }
