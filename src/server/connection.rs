@@ -446,6 +446,98 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::{ListenerHost, Share};
+    use crate::socket::SocketHandle;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncReadExt;
+
+    /// A host that counts the connections it is handed (and never opens them).
+    #[derive(Default)]
+    struct CountingHost {
+        handed: AtomicUsize,
+    }
+
+    impl ListenerHost for CountingHost {
+        fn hand_over(&self, _: SocketHandle, _: &Incoming<'_>) -> Option<usize> {
+            self.handed.fetch_add(1, Ordering::SeqCst);
+            Some(1)
+        }
+        fn release(&self, _: usize) {}
+        fn check_password(&self, _: &str, _: &str, _: &[u8]) -> bool {
+            true
+        }
+        fn release_database(&self, _: usize) {}
+    }
+
+    /// A handshake that finished just as the listener began stopping, recorded only after the
+    /// stop took its list of connections (the stop neither refuses nor closes it): it must be
+    /// answered 503, not handed to LiteCore — a socket LiteCore opened then would run on with
+    /// nothing left to close it, and the stop would wait for it in vain.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_handshake_done_as_the_listener_stops_is_refused_not_handed_over() {
+        let host = Arc::new(CountingHost::default());
+        let config = super::super::Config {
+            port: 0,
+            interface: Some("127.0.0.1".into()),
+            security: super::super::Security::Plain,
+            password_auth: false,
+            allow_push: true,
+            allow_pull: true,
+            delta_sync: false,
+            limits: super::super::Limits::default(),
+            server_name: "test".into(),
+            gate: Arc::new(super::super::HostGate::default()),
+        };
+        let listener = super::super::Listener::start(config, host.clone()).unwrap();
+        listener
+            .share(Share {
+                name: "db".into(),
+                database: 0x1000,
+                collections: vec![],
+                protocols: vec!["BLIP_3+CBMobile_3".into()],
+            })
+            .unwrap();
+        let state = listener.state.clone();
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(tcp.local_addr().unwrap()).await.unwrap();
+        let (server_end, peer) = tcp.accept().await.unwrap();
+        let raw = b"GET /db/_blipsync HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+Sec-WebSocket-Protocol: BLIP_3+CBMobile_3\r\n\r\n";
+        let (head, _) = request::parse_head(raw, 4096).unwrap().unwrap();
+        let upgrade = request::check(&head).unwrap();
+        let accepted = Accepted {
+            stream: Stream::Tcp(server_end),
+            rest: Vec::new(),
+            upgrade,
+            share: state.share("db").unwrap(),
+            user: String::new(),
+            protocol: "BLIP_3+CBMobile_3".into(),
+            peer,
+        };
+        // The stop has begun; its list of connections was taken without this one.
+        state.stopping.send_replace(true);
+        hand_over(state.clone(), accepted).await;
+        assert_eq!(
+            host.handed.load(Ordering::SeqCst),
+            0,
+            "handed to LiteCore while the listener stops"
+        );
+        let mut answer = vec![0u8; 512];
+        let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            answer[..n].starts_with(b"HTTP/1.1 503"),
+            "{:?}",
+            String::from_utf8_lossy(&answer[..n])
+        );
+        assert_eq!(listener.status().connections, 0);
+        tokio::task::spawn_blocking(move || drop(listener))
+            .await
+            .unwrap();
+    }
 
     #[test]
     fn passive_options_say_no_deltas_unless_enabled() {
