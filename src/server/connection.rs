@@ -265,6 +265,14 @@ async fn hand_over(state: Arc<State>, a: Accepted) {
         server_name: state.config.server_name.clone(),
     };
     let connection = state.remember(id, &a.share.name, waiting);
+    // A stop that began after this handshake finished may have taken its list of connections
+    // before this one was recorded: it would neither refuse nor close it. Recorded first, checked
+    // second: either the stop's list has it or this sees the stop.
+    if state.is_stopping() {
+        refuse_waiting(&connection, 503, "the listener is stopping");
+        state.handed(&connection, None);
+        return;
+    }
     handle.start_on_open(starter(connection.waiting.clone()));
     let scheme = if state.tls.is_some() { "wss" } else { "ws" };
     lcws_log!(
