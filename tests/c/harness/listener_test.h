@@ -38,6 +38,7 @@ typedef struct LtHost {
     const char *password; /* check_password accepts user "alice" with this one */
     bool cert_verdict;   /* what check_certificate answers */
     bool keep_messages;  /* the fake keeps received messages for fake_socket_next_message */
+    bool quiet;          /* lt_finish_server prints nothing (long loops) */
     /* Set by lt_free once lcws_listener_free returned: a host callback entered after that is
      * counted (the listener promised none), cleared by lt_start. */
     bool listener_freed;
@@ -304,8 +305,9 @@ static inline FakeSocketState lt_finish_server(int i, int timeout_ms) {
     CHECK(lt_wait_released(i, 5000));
     FakeSocketState st = fake_socket_state(s);
     FakeIncomingState in = fake_incoming_state(s);
-    printf("  server socket %d (%s): closed {%d, %d} \"%s\"\n", i, in.peer_address, st.closed_error.domain,
-           st.closed_error.code, st.closed_message);
+    if (!lt.quiet)
+        printf("  server socket %d (%s): closed {%d, %d} \"%s\"\n", i, in.peer_address, st.closed_error.domain,
+               st.closed_error.code, st.closed_message);
     CHECK_EQ_INT(in.incoming, 1);
     CHECK_EQ_INT(in.open_calls, 1);
     CHECK_EQ_INT(st.closed_calls, 1);
