@@ -31,6 +31,8 @@ pub struct Waiting {
     /// Why the connection was refused meanwhile (the listener stopped, LiteCore took too long).
     refused: Option<String>,
     server_name: String,
+    /// The clock for LiteCore's `open` (see [`hand_over`]), stopped by the open.
+    timer: Option<tokio::task::AbortHandle>,
 }
 
 /// The passive replicator's options for the listener's settings: a Fleece dict (`noDeltas`
@@ -263,6 +265,7 @@ async fn hand_over(state: Arc<State>, a: Accepted) {
         },
         refused: None,
         server_name: state.config.server_name.clone(),
+        timer: None,
     };
     let connection = state.remember(id, &a.share.name, waiting);
     // A stop that began after this handshake finished may have taken its list of connections
@@ -321,10 +324,18 @@ async fn hand_over(state: Arc<State>, a: Accepted) {
     }
     // LiteCore opens the socket when the replicator starts; a socket it never opens is refused.
     let timeout = state.config.limits.handshake_timeout;
-    tokio::spawn(async move {
+    let timed = connection.clone();
+    let timer = tokio::spawn(async move {
         tokio::time::sleep(timeout).await;
-        refuse_waiting(&connection, 503, "LiteCore did not open the socket in time");
+        refuse_waiting(&timed, 503, "LiteCore did not open the socket in time");
     });
+    // The open stops the clock; a timer left running would hold the connection's record (and
+    // its own task) for the whole timeout after every accept.
+    let mut slot = super::lock(&connection.waiting);
+    match slot.as_mut() {
+        Some(waiting) => waiting.timer = Some(timer.abort_handle()),
+        None => timer.abort(), // already opened
+    }
 }
 
 /// Refuses a handed-over connection that LiteCore has not opened yet (no-op once it has): the
@@ -371,6 +382,9 @@ fn starter(slot: Arc<Mutex<Option<Waiting>>>) -> socket::Starter {
                 ),
             ));
         };
+        if let Some(timer) = waiting.timer.take() {
+            timer.abort();
+        }
         let Some(pending) = waiting.pending.take() else {
             return Err((
                 host,

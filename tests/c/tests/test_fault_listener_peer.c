@@ -10,7 +10,9 @@
  *              nothing and 6 trickle a TLS record header. Each is dropped (EOF or reset) within
  *              [timeout, timeout + 2 s] of its connect, none reaches accept, a "did not finish
  *              its handshake" line is logged for each; meanwhile a normal ws client and a normal
- *              wss client (pinning the generated certificate) open, echo and close.
+ *              wss client (pinning the generated certificate) open, echo and close. The same
+ *              timeout bounds LiteCore's open of a handed-over socket: a replicator that never
+ *              opens it has its client answered 503; its late open gets one closed (never opened).
  *   garbage    bytes that are not WebSocket frames right after the 101 (a second HTTP request,
  *              0xFF bytes, a TLS ClientHello, zero bytes) and garbage sent in the same write as
  *              the upgrade request: the client gets Close 1002, the server socket exactly one
@@ -200,12 +202,31 @@ static void mode_slowloris(void) {
     CHECK(max_after <= timeout_ms / 1000.0 + 2.0);
     /* Only the two normal clients reached LiteCore. */
     CHECK_EQ_INT(lt_count(&lt.accepted), 2);
+    CHECK_EQ_INT(lf_log_count("LiteCore did not open the socket in time"), 0);
     CHECK(lt_wait_status(plain, 0, 5000));
     CHECK(lt_wait_status(tls, 0, 5000));
     lf_check_log("did not finish its handshake within");
     int lines = lf_log_count("did not finish its handshake within");
     printf("  %d drop lines logged\n", lines);
     CHECK_EQ_INT(lines, total);
+    /* The same clock bounds LiteCore's open of a socket handed over: a replicator that never
+     * opens its socket gets its client 503 after the timeout; its late open, one closed. */
+    lt.open_mode = FAKE_OPEN_LATER;
+    double t0 = fake_now_s();
+    C4Socket *cl = lt_client_nowait("ws", plain_port, "db", NULL, 0, NULL);
+    C4Socket *sv = lt_server(2);
+    FakeSocketState st = peer_test_finish(cl, 10000);
+    double took = fake_now_s() - t0;
+    printf("  LiteCore never opened its socket: the client got HTTP %d after %.2f s\n", st.closed_error.code, took);
+    CHECK_ERROR(st, 6, 503);
+    CHECK(took >= timeout_ms / 1000.0 - 0.05 && took <= timeout_ms / 1000.0 + 2.0);
+    fake_passive_open_now(sv);
+    st = lt_finish_server(2, 10000);
+    CHECK_EQ_INT(st.opened_calls, 0);
+    CHECK_ERROR(st, 6, 4001);
+    lt.open_mode = FAKE_OPEN_THREAD;
+    lf_check_log("LiteCore did not open the socket in time");
+
     /* Two listeners, one host: only the second free marks the host (the first's callbacks are
      * all over by then; the second's release_database comes during its own free). */
     CHECK_EQ_INT(lcws_listener_free(plain), LCWS_STATUS_OK);
