@@ -39,6 +39,10 @@ typedef struct LtHost {
     bool cert_verdict;   /* what check_certificate answers */
     bool keep_messages;  /* the fake keeps received messages for fake_socket_next_message */
     bool quiet;          /* lt_finish_server prints nothing (long loops) */
+    /* While set, accept waits (lt.holding counts the callers waiting) until it is cleared: a
+     * connection can be kept in its hand-over. Clear it with lt_release_held. */
+    bool hold_accept;
+    int holding;
     /* Set by lt_free once lcws_listener_free returned: a host callback entered after that is
      * counted (the listener promised none), cleared by lt_start. */
     bool listener_freed;
@@ -75,6 +79,14 @@ static inline void *lt_accept(void *context, const LcwsIncoming *in) {
     LtHost *h = (LtHost *)context;
     CHECK(h == &lt);
     lt_callback_entered(h, "accept");
+    pthread_mutex_lock(&h->mu);
+    if (h->hold_accept) {
+        h->holding++;
+        pthread_cond_broadcast(&h->cv);
+        while (h->hold_accept) pthread_cond_wait(&h->cv, &h->mu);
+        h->holding--;
+    }
+    pthread_mutex_unlock(&h->mu);
     CHECK(in != NULL && in->connection != NULL && in->native_handle != NULL);
     FakeSocketFactory factory = fake_lcws_factory(NULL, h->attached);
     C4Socket *s = c4socket_fromNative(factory, in->native_handle, &in->peer);
@@ -216,6 +228,14 @@ static inline LcwsStatus lt_free(LcwsListener *l) {
     lt.listener_freed = true;
     pthread_mutex_unlock(&lt.mu);
     return st;
+}
+
+/* Lets every accept held by lt.hold_accept go on. */
+static inline void lt_release_held(void) {
+    pthread_mutex_lock(&lt.mu);
+    lt.hold_accept = false;
+    pthread_cond_broadcast(&lt.cv);
+    pthread_mutex_unlock(&lt.mu);
 }
 
 /* Shares `db` (any pointer) as `name`, speaking LT_PROTOCOL. */

@@ -24,6 +24,8 @@
  *              {WebSocket, 503} without reaching accept; once one closes and its replicator is
  *              released, a new client gets in. Raw connections idling in the handshake count too:
  *              with 2 open and 2 idle, a client gets 503; once the idle ones timed out, one opens.
+ *              A connection in its hand-over (the host's accept running) counts once: with 2 open
+ *              and one held in accept, a fourth client is admitted, a fifth gets 503.
  */
 #define LT_MAX_SOCKETS 64
 #include "fault_listener_util.h"
@@ -494,6 +496,46 @@ static void mode_limit(void) {
         CHECK_EQ_INT(st.closed_error.code, 0);
     }
     CHECK_EQ_INT(lt_count(&lt.accepted), N + 4);
+    CHECK(lt_wait_status(l, 0, 5000));
+
+    /* A connection being handed over (accept running) counts once: with 2 open and one held in
+     * accept, a fourth client is admitted; a fifth is not. */
+    C4Socket *pair[2];
+    for (int i = 0; i < 2; i++) pair[i] = lt_client("ws", port, "db", NULL, 0);
+    pthread_mutex_lock(&lt.mu);
+    lt.hold_accept = true;
+    pthread_mutex_unlock(&lt.mu);
+    C4Socket *third = lt_client_nowait("ws", port, "db", NULL, 0, NULL);
+    CHECK(lt_wait_count(&lt.holding, 1, 10000));
+    C4Socket *fourth = lt_client_nowait("ws", port, "db", NULL, 0, NULL);
+    /* The fourth reaches accept too, or is refused. */
+    double until = fake_now_s() + 10;
+    while (lt_count(&lt.holding) < 2 && !fake_wait_closed(fourth, 0) && fake_now_s() < until) fault_sleep_ms(2);
+    int fourth_refused = fake_wait_closed(fourth, 0);
+    printf("  2 open + 1 in its hand-over, max_connections %d: the next client was %s\n", N,
+           fourth_refused ? "refused" : "admitted");
+    lt_release_held();
+    if (fourth_refused) {
+        FakeSocketState fs = fake_socket_state(fourth);
+        fprintf(stderr, "a client refused with {%d, %d} \"%s\" while 3 of %d connections were in use\n",
+                fs.closed_error.domain, fs.closed_error.code, fs.closed_message, N);
+        exit(1);
+    }
+    CHECK(fake_wait_opened(third, 10000));
+    CHECK(fake_wait_opened(fourth, 10000));
+    st = lt_client_fails("ws", port, "db", NULL, 0, NULL);
+    CHECK_ERROR(st, 6, 503);
+    C4Socket *four[4] = {pair[0], pair[1], third, fourth};
+    for (int i = 0; i < 4; i++) {
+        echo_once(four[i], "four");
+        fake_socket_request_close(four[i], 1000, "");
+        st = peer_test_finish(four[i], 10000);
+        CHECK_EQ_INT(st.closed_error.code, 0);
+    }
+    for (int i = N + 4; i < N + 8; i++) {
+        st = lt_finish_server(i, 10000);
+        CHECK_EQ_INT(st.closed_error.code, 0);
+    }
     CHECK_EQ_INT(lt_free(l), LCWS_STATUS_OK);
 }
 
