@@ -49,17 +49,23 @@ pub fn passive_options(delta_sync: bool) -> Vec<u8> {
 }
 
 /// Reads and answers one client's handshake, then hands the connection to the host. Bounded by
-/// the handshake timeout; abandoned when the listener stops.
-pub async fn handshake(state: Arc<State>, tcp: TcpStream, peer: SocketAddr, over_limit: bool) {
+/// the handshake timeout; abandoned when the listener stops. True once the connection was
+/// recorded for its hand-over (from then on it counts as a connection, not a handshake).
+pub async fn handshake(
+    state: Arc<State>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    over_limit: bool,
+) -> bool {
     let limits = state.config.limits;
     let mut stop = state.stop_signal();
     let negotiated = tokio::select! {
         r = tokio::time::timeout(limits.handshake_timeout, negotiate(&state, tcp, peer, over_limit)) => r,
-        _ = stop.wait_for(|s| *s) => return,
+        _ = stop.wait_for(|s| *s) => return false,
     };
     let accepted = match negotiated {
         Ok(Some(a)) => a,
-        Ok(None) => return,
+        Ok(None) => return false,
         Err(_) => {
             lcws_log!(
                 Level::Info,
@@ -68,10 +74,11 @@ pub async fn handshake(state: Arc<State>, tcp: TcpStream, peer: SocketAddr, over
                 state.id,
                 limits.handshake_timeout
             );
-            return;
+            return false;
         }
     };
     hand_over(state, accepted).await;
+    true
 }
 
 /// What a handshake that succeeded produced.
@@ -268,6 +275,9 @@ async fn hand_over(state: Arc<State>, a: Accepted) {
         timer: None,
     };
     let connection = state.remember(id, &a.share.name, waiting);
+    // Counted as a connection from here on, no longer as a handshake (counted twice, it would
+    // turn clients away below max_connections while the host's accept runs).
+    state.handshake_ended();
     // A stop that began after this handshake finished may have taken its list of connections
     // before this one was recorded: it would neither refuse nor close it. Recorded first, checked
     // second: either the stop's list has it or this sees the stop.
@@ -537,7 +547,8 @@ Sec-WebSocket-Protocol: BLIP_3+CBMobile_3\r\n\r\n";
             protocol: "BLIP_3+CBMobile_3".into(),
             peer,
         };
-        // The stop has begun; its list of connections was taken without this one.
+        state.handshake_started(); // as the accept loop does
+                                   // The stop has begun; its list of connections was taken without this one.
         state.stopping.send_replace(true);
         hand_over(state.clone(), accepted).await;
         assert_eq!(
