@@ -31,6 +31,8 @@ pub struct Waiting {
     /// Why the connection was refused meanwhile (the listener stopped, LiteCore took too long).
     refused: Option<String>,
     server_name: String,
+    /// The clock for LiteCore's `open` (see [`hand_over`]), stopped by the open.
+    timer: Option<tokio::task::AbortHandle>,
 }
 
 /// The passive replicator's options for the listener's settings: a Fleece dict (`noDeltas`
@@ -47,17 +49,23 @@ pub fn passive_options(delta_sync: bool) -> Vec<u8> {
 }
 
 /// Reads and answers one client's handshake, then hands the connection to the host. Bounded by
-/// the handshake timeout; abandoned when the listener stops.
-pub async fn handshake(state: Arc<State>, tcp: TcpStream, peer: SocketAddr, over_limit: bool) {
+/// the handshake timeout; abandoned when the listener stops. True once the connection was
+/// recorded for its hand-over (from then on it counts as a connection, not a handshake).
+pub async fn handshake(
+    state: Arc<State>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    over_limit: bool,
+) -> bool {
     let limits = state.config.limits;
     let mut stop = state.stop_signal();
     let negotiated = tokio::select! {
         r = tokio::time::timeout(limits.handshake_timeout, negotiate(&state, tcp, peer, over_limit)) => r,
-        _ = stop.wait_for(|s| *s) => return,
+        _ = stop.wait_for(|s| *s) => return false,
     };
     let accepted = match negotiated {
         Ok(Some(a)) => a,
-        Ok(None) => return,
+        Ok(None) => return false,
         Err(_) => {
             lcws_log!(
                 Level::Info,
@@ -66,10 +74,11 @@ pub async fn handshake(state: Arc<State>, tcp: TcpStream, peer: SocketAddr, over
                 state.id,
                 limits.handshake_timeout
             );
-            return;
+            return false;
         }
     };
     hand_over(state, accepted).await;
+    true
 }
 
 /// What a handshake that succeeded produced.
@@ -263,8 +272,20 @@ async fn hand_over(state: Arc<State>, a: Accepted) {
         },
         refused: None,
         server_name: state.config.server_name.clone(),
+        timer: None,
     };
     let connection = state.remember(id, &a.share.name, waiting);
+    // Counted as a connection from here on, no longer as a handshake (counted twice, it would
+    // turn clients away below max_connections while the host's accept runs).
+    state.handshake_ended();
+    // A stop that began after this handshake finished may have taken its list of connections
+    // before this one was recorded: it would neither refuse nor close it. Recorded first, checked
+    // second: either the stop's list has it or this sees the stop.
+    if state.is_stopping() {
+        refuse_waiting(&connection, 503, "the listener is stopping");
+        state.handed(&connection, None);
+        return;
+    }
     handle.start_on_open(starter(connection.waiting.clone()));
     let scheme = if state.tls.is_some() { "wss" } else { "ws" };
     lcws_log!(
@@ -313,10 +334,18 @@ async fn hand_over(state: Arc<State>, a: Accepted) {
     }
     // LiteCore opens the socket when the replicator starts; a socket it never opens is refused.
     let timeout = state.config.limits.handshake_timeout;
-    tokio::spawn(async move {
+    let timed = connection.clone();
+    let timer = tokio::spawn(async move {
         tokio::time::sleep(timeout).await;
-        refuse_waiting(&connection, 503, "LiteCore did not open the socket in time");
+        refuse_waiting(&timed, 503, "LiteCore did not open the socket in time");
     });
+    // The open stops the clock; a timer left running would hold the connection's record (and
+    // its own task) for the whole timeout after every accept.
+    let mut slot = super::lock(&connection.waiting);
+    match slot.as_mut() {
+        Some(waiting) => waiting.timer = Some(timer.abort_handle()),
+        None => timer.abort(), // already opened
+    }
 }
 
 /// Refuses a handed-over connection that LiteCore has not opened yet (no-op once it has): the
@@ -363,6 +392,9 @@ fn starter(slot: Arc<Mutex<Option<Waiting>>>) -> socket::Starter {
                 ),
             ));
         };
+        if let Some(timer) = waiting.timer.take() {
+            timer.abort();
+        }
         let Some(pending) = waiting.pending.take() else {
             return Err((
                 host,
@@ -446,6 +478,99 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::{ListenerHost, Share};
+    use crate::socket::SocketHandle;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncReadExt;
+
+    /// A host that counts the connections it is handed (and never opens them).
+    #[derive(Default)]
+    struct CountingHost {
+        handed: AtomicUsize,
+    }
+
+    impl ListenerHost for CountingHost {
+        fn hand_over(&self, _: SocketHandle, _: &Incoming<'_>) -> Option<usize> {
+            self.handed.fetch_add(1, Ordering::SeqCst);
+            Some(1)
+        }
+        fn release(&self, _: usize) {}
+        fn check_password(&self, _: &str, _: &str, _: &[u8]) -> bool {
+            true
+        }
+        fn release_database(&self, _: usize) {}
+    }
+
+    /// A handshake that finished just as the listener began stopping, recorded only after the
+    /// stop took its list of connections (the stop neither refuses nor closes it): it must be
+    /// answered 503, not handed to LiteCore — a socket LiteCore opened then would run on with
+    /// nothing left to close it, and the stop would wait for it in vain.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_handshake_done_as_the_listener_stops_is_refused_not_handed_over() {
+        let host = Arc::new(CountingHost::default());
+        let config = super::super::Config {
+            port: 0,
+            interface: Some("127.0.0.1".into()),
+            security: super::super::Security::Plain,
+            password_auth: false,
+            allow_push: true,
+            allow_pull: true,
+            delta_sync: false,
+            limits: super::super::Limits::default(),
+            server_name: "test".into(),
+            gate: Arc::new(super::super::HostGate::default()),
+        };
+        let listener = super::super::Listener::start(config, host.clone()).unwrap();
+        listener
+            .share(Share {
+                name: "db".into(),
+                database: 0x1000,
+                collections: vec![],
+                protocols: vec!["BLIP_3+CBMobile_3".into()],
+            })
+            .unwrap();
+        let state = listener.state.clone();
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(tcp.local_addr().unwrap()).await.unwrap();
+        let (server_end, peer) = tcp.accept().await.unwrap();
+        let raw = b"GET /db/_blipsync HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+Sec-WebSocket-Protocol: BLIP_3+CBMobile_3\r\n\r\n";
+        let (head, _) = request::parse_head(raw, 4096).unwrap().unwrap();
+        let upgrade = request::check(&head).unwrap();
+        let accepted = Accepted {
+            stream: Stream::Tcp(server_end),
+            rest: Vec::new(),
+            upgrade,
+            share: state.share("db").unwrap(),
+            user: String::new(),
+            protocol: "BLIP_3+CBMobile_3".into(),
+            peer,
+        };
+        state.handshake_started(); // as the accept loop does
+                                   // The stop has begun; its list of connections was taken without this one.
+        state.stopping.send_replace(true);
+        hand_over(state.clone(), accepted).await;
+        assert_eq!(
+            host.handed.load(Ordering::SeqCst),
+            0,
+            "handed to LiteCore while the listener stops"
+        );
+        let mut answer = vec![0u8; 512];
+        let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            answer[..n].starts_with(b"HTTP/1.1 503"),
+            "{:?}",
+            String::from_utf8_lossy(&answer[..n])
+        );
+        assert_eq!(listener.status().connections, 0);
+        tokio::task::spawn_blocking(move || drop(listener))
+            .await
+            .unwrap();
+    }
 
     #[test]
     fn passive_options_say_no_deltas_unless_enabled() {

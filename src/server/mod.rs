@@ -787,8 +787,10 @@ async fn accept_loop(state: Arc<State>, listener: TcpListener) {
         state.handshake_started();
         let task_state = state.clone();
         tokio::spawn(async move {
-            connection::handshake(task_state.clone(), tcp, peer, over_limit).await;
-            task_state.handshake_ended();
+            // A connection handed over stops counting as a handshake when it is recorded.
+            if !connection::handshake(task_state.clone(), tcp, peer, over_limit).await {
+                task_state.handshake_ended();
+            }
         });
     }
 }

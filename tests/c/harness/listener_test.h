@@ -20,7 +20,11 @@
 #include <unistd.h>
 
 #define LT_PROTOCOL "BLIP_3+CBMobile_3"
+/* Accepted sockets a test program records at once (a test may define more before including this;
+ * lt_forget_finished starts the count again). */
+#ifndef LT_MAX_SOCKETS
 #define LT_MAX_SOCKETS 64
+#endif
 
 typedef struct LtHost {
     pthread_mutex_t mu;
@@ -33,6 +37,17 @@ typedef struct LtHost {
     bool refuse;         /* accept makes the socket, then frees it and returns NULL */
     const char *password; /* check_password accepts user "alice" with this one */
     bool cert_verdict;   /* what check_certificate answers */
+    bool keep_messages;  /* the fake keeps received messages for fake_socket_next_message */
+    bool quiet;          /* lt_finish_server prints nothing (long loops) */
+    /* While set, accept waits (lt.holding counts the callers waiting) until it is cleared: a
+     * connection can be kept in its hand-over. Clear it with lt_release_held. */
+    bool hold_accept;
+    int holding;
+    /* Set by lt_free once lcws_listener_free returned: a host callback entered after that is
+     * counted (the listener promised none), cleared by lt_start. */
+    bool listener_freed;
+    int calls_after_free;
+    char first_call_after_free[64];
     /* What happened. */
     C4Socket *sockets[LT_MAX_SOCKETS];
     LcwsConnection *connections[LT_MAX_SOCKETS];
@@ -49,9 +64,29 @@ typedef struct LtHost {
  * open from the replicator's thread, no `attached`, accepting certificates. */
 static LtHost lt;
 
+/* Every host callback starts here: records a call that came after lcws_listener_free returned. */
+static inline void lt_callback_entered(LtHost *h, const char *which) {
+    pthread_mutex_lock(&h->mu);
+    if (h->listener_freed) {
+        if (h->calls_after_free++ == 0)
+            snprintf(h->first_call_after_free, sizeof h->first_call_after_free, "%s", which);
+        fprintf(stderr, "host callback %s after lcws_listener_free returned\n", which);
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
 static inline void *lt_accept(void *context, const LcwsIncoming *in) {
     LtHost *h = (LtHost *)context;
     CHECK(h == &lt);
+    lt_callback_entered(h, "accept");
+    pthread_mutex_lock(&h->mu);
+    if (h->hold_accept) {
+        h->holding++;
+        pthread_cond_broadcast(&h->cv);
+        while (h->hold_accept) pthread_cond_wait(&h->cv, &h->mu);
+        h->holding--;
+    }
+    pthread_mutex_unlock(&h->mu);
     CHECK(in != NULL && in->connection != NULL && in->native_handle != NULL);
     FakeSocketFactory factory = fake_lcws_factory(NULL, h->attached);
     C4Socket *s = c4socket_fromNative(factory, in->native_handle, &in->peer);
@@ -65,7 +100,7 @@ static inline void *lt_accept(void *context, const LcwsIncoming *in) {
     snprintf(h->users[i], sizeof h->users[i], "%.*s", (int)in->user.size, (const char *)in->user.buf);
     snprintf(h->protocols[i], sizeof h->protocols[i], "%.*s", (int)in->protocol.size,
              (const char *)in->protocol.buf);
-    bool refuse = h->refuse, echo = h->echo;
+    bool refuse = h->refuse, echo = h->echo, keep = h->keep_messages;
     int ack = h->ack_mode, mode = h->open_mode;
     pthread_mutex_unlock(&h->mu);
     if (refuse) {
@@ -80,6 +115,7 @@ static inline void *lt_accept(void *context, const LcwsIncoming *in) {
     }
     fake_socket_set_echo(s, echo);
     fake_socket_set_ack_mode(s, ack);
+    fake_socket_keep_messages(s, keep);
     fake_passive_start(s, in->connection, in->replicator_options.buf, in->replicator_options.size, mode);
     pthread_mutex_lock(&h->mu);
     pthread_cond_broadcast(&h->cv);
@@ -90,6 +126,7 @@ static inline void *lt_accept(void *context, const LcwsIncoming *in) {
 static inline void lt_release(void *context, void *token) {
     LtHost *h = (LtHost *)context;
     uintptr_t t = (uintptr_t)token;
+    lt_callback_entered(h, "release");
     pthread_mutex_lock(&h->mu);
     CHECK(t >= 1 && (int)t <= h->accepted);
     CHECK(!h->released_token[t - 1]); /* once per connection */
@@ -102,6 +139,7 @@ static inline void lt_release(void *context, void *token) {
 static inline bool lt_check_password(void *context, LcwsSlice db, LcwsSlice user, LcwsSlice password) {
     LtHost *h = (LtHost *)context;
     (void)db;
+    lt_callback_entered(h, "check_password");
     pthread_mutex_lock(&h->mu);
     h->password_checks++;
     const char *want = h->password;
@@ -113,6 +151,7 @@ static inline bool lt_check_password(void *context, LcwsSlice db, LcwsSlice user
 static inline bool lt_check_certificate(void *context, LcwsSlice der) {
     LtHost *h = (LtHost *)context;
     CHECK(der.size > 0);
+    lt_callback_entered(h, "check_certificate");
     pthread_mutex_lock(&h->mu);
     h->cert_checks++;
     bool verdict = h->cert_verdict;
@@ -123,6 +162,7 @@ static inline bool lt_check_certificate(void *context, LcwsSlice der) {
 static inline void lt_release_database(void *context, void *db) {
     LtHost *h = (LtHost *)context;
     (void)db;
+    lt_callback_entered(h, "release_database");
     pthread_mutex_lock(&h->mu);
     h->databases_released++;
     pthread_mutex_unlock(&h->mu);
@@ -137,6 +177,7 @@ static inline void lt_init(void) {
     lt.ack_mode = FAKE_ACK_IMMEDIATE;
     lt.open_mode = FAKE_OPEN_THREAD;
     lt.cert_verdict = true;
+    lt.keep_messages = true;
     peer_test_init();
 }
 
@@ -165,6 +206,9 @@ static inline LcwsSlice lt_slice(const char *s) {
 }
 
 static inline LcwsListener *lt_start(const LcwsListenerConfig *c) {
+    pthread_mutex_lock(&lt.mu);
+    lt.listener_freed = false;
+    pthread_mutex_unlock(&lt.mu);
     LcwsListener *l = NULL;
     LcwsError e;
     memset(&e, 0, sizeof e);
@@ -174,6 +218,24 @@ static inline LcwsListener *lt_start(const LcwsListenerConfig *c) {
     CHECK(l != NULL);
     CHECK(lcws_listener_port(l) != 0);
     return l;
+}
+
+/* lcws_listener_free, then marks the host: any callback from now on is counted in
+ * lt.calls_after_free (until the next lt_start). */
+static inline LcwsStatus lt_free(LcwsListener *l) {
+    LcwsStatus st = lcws_listener_free(l);
+    pthread_mutex_lock(&lt.mu);
+    lt.listener_freed = true;
+    pthread_mutex_unlock(&lt.mu);
+    return st;
+}
+
+/* Lets every accept held by lt.hold_accept go on. */
+static inline void lt_release_held(void) {
+    pthread_mutex_lock(&lt.mu);
+    lt.hold_accept = false;
+    pthread_cond_broadcast(&lt.cv);
+    pthread_mutex_unlock(&lt.mu);
 }
 
 /* Shares `db` (any pointer) as `name`, speaking LT_PROTOCOL. */
@@ -263,8 +325,9 @@ static inline FakeSocketState lt_finish_server(int i, int timeout_ms) {
     CHECK(lt_wait_released(i, 5000));
     FakeSocketState st = fake_socket_state(s);
     FakeIncomingState in = fake_incoming_state(s);
-    printf("  server socket %d (%s): closed {%d, %d} \"%s\"\n", i, in.peer_address, st.closed_error.domain,
-           st.closed_error.code, st.closed_message);
+    if (!lt.quiet)
+        printf("  server socket %d (%s): closed {%d, %d} \"%s\"\n", i, in.peer_address, st.closed_error.domain,
+               st.closed_error.code, st.closed_message);
     CHECK_EQ_INT(in.incoming, 1);
     CHECK_EQ_INT(in.open_calls, 1);
     CHECK_EQ_INT(st.closed_calls, 1);
@@ -303,6 +366,20 @@ static inline void lt_check_all_finished(void) {
         if (!lt.freed[i]) fprintf(stderr, "server socket %d was not finished\n", i);
         CHECK(lt.freed[i]);
     }
+    pthread_mutex_unlock(&lt.mu);
+}
+
+/* Once every accepted socket was finished (lt_finish_server / lt_finish_refused) and released:
+ * forgets them, so that a long test can accept more than LT_MAX_SOCKETS in all. */
+static inline void lt_forget_finished(void) {
+    lt_check_all_finished();
+    pthread_mutex_lock(&lt.mu);
+    CHECK_EQ_INT(lt.released + lt.refused, lt.accepted);
+    memset(lt.sockets, 0, sizeof lt.sockets);
+    memset(lt.connections, 0, sizeof lt.connections);
+    memset(lt.released_token, 0, sizeof lt.released_token);
+    memset(lt.freed, 0, sizeof lt.freed);
+    lt.accepted = lt.released = lt.refused = 0;
     pthread_mutex_unlock(&lt.mu);
 }
 
