@@ -3,7 +3,7 @@
 
     netns_peer.py SG_STANDIN.py [stand-in options...]
 
-For the fault tests (tests/c/tests/test_fault_netns.c): faults are made with real tools inside
+For the fault tests (tests/c/tests/faults/test_fault_netns.c): faults are made with real tools inside
 that namespace (iptables DROP / REJECT, tc qdiscs on the namespace's end of the veth, SIGKILL of
 the stand-in), never on the host's own interfaces or rules.
 

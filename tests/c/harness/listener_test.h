@@ -1,4 +1,4 @@
-/* Shared set-up for the listener tests (tests/c/tests/test_listener_*.c): litecore-ws's listener
+/* Shared set-up for the listener tests (tests/c/tests/server/test_listener_*.c): litecore-ws's listener
  * with a host that plays LiteCore on the server side — every accepted connection becomes a socket
  * made by the fake's c4socket_fromNative and a passive replicator (fake_passive_start) — and,
  * for the client side, litecore-ws's own client through the fake LiteCore (fake_socket_open).
