@@ -3,7 +3,7 @@
 //! socket's work in the server role ([`serve`]).
 
 use super::request::{self, Refusal, Upgrade};
-use super::{response, Connection, Incoming, Share, State};
+use super::{response, Connection, HandshakeSlot, Incoming, Share, State};
 use crate::address::Address;
 use crate::error::{close_code, TransportError};
 use crate::litecore::{Command, LiteCoreSocket};
@@ -49,23 +49,24 @@ pub fn passive_options(delta_sync: bool) -> Vec<u8> {
 }
 
 /// Reads and answers one client's handshake, then hands the connection to the host. Bounded by
-/// the handshake timeout; abandoned when the listener stops. True once the connection was
-/// recorded for its hand-over (from then on it counts as a connection, not a handshake).
+/// the handshake timeout; abandoned when the listener stops. The connection counts as a
+/// handshake (`slot`) until it is recorded for its hand-over, then as a connection.
 pub async fn handshake(
     state: Arc<State>,
     tcp: TcpStream,
     peer: SocketAddr,
     over_limit: bool,
-) -> bool {
+    slot: HandshakeSlot,
+) {
     let limits = state.config.limits;
     let mut stop = state.stop_signal();
     let negotiated = tokio::select! {
         r = tokio::time::timeout(limits.handshake_timeout, negotiate(&state, tcp, peer, over_limit)) => r,
-        _ = stop.wait_for(|s| *s) => return false,
+        _ = stop.wait_for(|s| *s) => return,
     };
     let accepted = match negotiated {
         Ok(Some(a)) => a,
-        Ok(None) => return false,
+        Ok(None) => return,
         Err(_) => {
             lcws_log!(
                 Level::Info,
@@ -74,11 +75,10 @@ pub async fn handshake(
                 state.id,
                 limits.handshake_timeout
             );
-            return false;
+            return;
         }
     };
-    hand_over(state, accepted).await;
-    true
+    hand_over(state, accepted, slot).await;
 }
 
 /// What a handshake that succeeded produced.
@@ -258,7 +258,7 @@ async fn refuse(stream: &mut Stream, refusal: &Refusal, server: &str, peer: Sock
 
 /// Records the connection, gives the socket to the host (on a blocking thread: the host
 /// creates a replicator) and starts the clock for LiteCore's `open`.
-async fn hand_over(state: Arc<State>, a: Accepted) {
+async fn hand_over(state: Arc<State>, a: Accepted, slot: HandshakeSlot) {
     let id = socket::next_id();
     let (mut handle, pending) = socket::prepare(id, Some(state.id));
     let waiting = Waiting {
@@ -277,7 +277,7 @@ async fn hand_over(state: Arc<State>, a: Accepted) {
     let connection = state.remember(id, &a.share.name, waiting);
     // Counted as a connection from here on, no longer as a handshake (counted twice, it would
     // turn clients away below max_connections while the host's accept runs).
-    state.handshake_ended();
+    drop(slot);
     // A stop that began after this handshake finished may have taken its list of connections
     // before this one was recorded: it would neither refuse nor close it. Recorded first, checked
     // second: either the stop's list has it or this sees the stop.
@@ -547,10 +547,10 @@ Sec-WebSocket-Protocol: BLIP_3+CBMobile_3\r\n\r\n";
             protocol: "BLIP_3+CBMobile_3".into(),
             peer,
         };
-        state.handshake_started(); // as the accept loop does
-                                   // The stop has begun; its list of connections was taken without this one.
+        let slot = state.handshake_slot(); // as the accept loop does
+                                           // The stop has begun; its list of connections was taken without this one.
         state.stopping.send_replace(true);
-        hand_over(state.clone(), accepted).await;
+        hand_over(state.clone(), accepted, slot).await;
         assert_eq!(
             host.handed.load(Ordering::SeqCst),
             0,

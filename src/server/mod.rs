@@ -371,12 +371,20 @@ impl State {
         self.connections_changed.notify_all();
     }
 
-    pub fn handshake_started(&self) {
+    /// Counts one connection as in the handshake until the slot is dropped: when it is recorded
+    /// for its hand-over, refused, gone, or its task panicked (unwinding drops the slot too).
+    pub fn handshake_slot(self: &Arc<Self>) -> HandshakeSlot {
         self.handshaking.fetch_add(1, Ordering::Relaxed);
+        HandshakeSlot(self.clone())
     }
+}
 
-    pub fn handshake_ended(&self) {
-        self.handshaking.fetch_sub(1, Ordering::Relaxed);
+/// One connection counted as in the handshake (see [`State::handshake_slot`]).
+pub(crate) struct HandshakeSlot(Arc<State>);
+
+impl Drop for HandshakeSlot {
+    fn drop(&mut self) {
+        self.0.handshaking.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -784,14 +792,14 @@ async fn accept_loop(state: Arc<State>, listener: TcpListener) {
         };
         let _ = tcp.set_nodelay(true);
         let over_limit = state.load() >= state.config.limits.max_connections;
-        state.handshake_started();
-        let task_state = state.clone();
-        tokio::spawn(async move {
-            // A connection handed over stops counting as a handshake when it is recorded.
-            if !connection::handshake(task_state.clone(), tcp, peer, over_limit).await {
-                task_state.handshake_ended();
-            }
-        });
+        let slot = state.handshake_slot();
+        tokio::spawn(connection::handshake(
+            state.clone(),
+            tcp,
+            peer,
+            over_limit,
+            slot,
+        ));
     }
 }
 
