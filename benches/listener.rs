@@ -1,4 +1,4 @@
-//! Benchmarks of issue 12: litecore-ws's listener (the server role) driven through its C ABI by
+//! Benchmarks of litecore-ws's listener (the server role) driven through its C ABI by
 //! a fake LiteCore written in Rust, against a plain tokio-tungstenite server doing the same work,
 //! in one run.
 //!

@@ -1,4 +1,4 @@
-//! Benchmarks of issue 6: litecore-ws driven through its C ABI by a fake LiteCore written in
+//! Benchmarks of litecore-ws driven through its C ABI by a fake LiteCore written in
 //! Rust, against a plain tokio-tungstenite client doing the same work, in one run.
 //!
 //! ```sh

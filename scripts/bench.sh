@@ -2,7 +2,7 @@
 # Builds litecore-ws and the benchmarks optimized (cargo's bench profile = release) and runs them.
 # Both print Markdown tables (the README's "Performance" section).
 #
-# The client (issue 6, benches/transport.rs): litecore-ws through its C ABI vs. a plain
+# The client (benches/transport.rs): litecore-ws through its C ABI vs. a plain
 # tokio-tungstenite client, throughput / latency / memory under a slow host / 1,000 sockets.
 #
 #   ./scripts/bench.sh                 # default run, about 1-3 minutes on a 2-core machine
@@ -12,7 +12,7 @@
 #   ./scripts/bench.sh --only tput --scheme ws --size 1024 --client lcws --rounds 1
 #                                      # one throughput case (for valgrind --tool=callgrind)
 #
-# The listener (issue 12, benches/listener.rs): litecore-ws's listener through its C ABI vs. a
+# The listener (benches/listener.rs): litecore-ws's listener through its C ABI vs. a
 # plain tokio-tungstenite server, accept rate / connect latency / echo throughput / 1,000 idle
 # incoming sockets, the client in a separate process.
 #

@@ -186,7 +186,7 @@ static void* report_stopped(void* arg) {
 
 #ifndef MOCK_LC_LINK_STUB
 /* c4repl_start's thread: LiteCore "connects" the replicator's socket, i.e. calls `open` even for
-   a socket made by c4socket_fromNative (contract §15). */
+   a socket made by c4socket_fromNative, as real LiteCore does when the replicator starts. */
 static void* open_socket(void* arg) {
     C4Replicator* r = (C4Replicator*)arg;
     MockSocket* m = incoming(r->socket);

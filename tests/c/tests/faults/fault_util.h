@@ -30,8 +30,8 @@ static inline int fault_sh(const char *fmt, ...) {
 }
 
 /* Every buffer LiteCore handed to write must be released exactly once. The release may come
- * just after dispose (the socket's writer task drops the last unsent messages when it ends;
- * allowed: §2 of the contract only asks for exactly once, from any thread): wait for it,
+ * just after dispose (the socket's task drops the last unsent messages when it ends; allowed:
+ * LiteCore only asks that each buffer be released exactly once, from any thread): wait for it,
  * bounded, and say how long it took. */
 static inline void fault_check_buffers_released(int timeout_ms) {
     double t0 = fake_now_s();
