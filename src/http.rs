@@ -87,6 +87,25 @@ impl ParseSchedule {
     }
 }
 
+/// Decodes `%XX` escapes (a URL's user and password, a request path's segment); `None` for a
+/// malformed escape.
+pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
 /// Reads one head from `stream`: `parse` is tried on the bytes read so far when
 /// [`ParseSchedule`] says it is worth it, and returns the head and its length once complete
 /// (`None` while incomplete). Returns the head and the bytes read past it. `what` names the head

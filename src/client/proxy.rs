@@ -392,10 +392,12 @@ pub fn parse_proxy_url_from(
         None => (None, None),
         Some(u) => {
             let (user, pass) = u.split_once(':').unwrap_or((u, ""));
-            let user = percent_decode(user).ok_or_else(|| bad("bad %-escape in the user name"))?;
+            let user = crate::http::percent_decode(user)
+                .ok_or_else(|| bad("bad %-escape in the user name"))?;
             let user =
                 String::from_utf8(user).map_err(|_| bad("the user name is not valid UTF-8"))?;
-            let pass = percent_decode(pass).ok_or_else(|| bad("bad %-escape in the password"))?;
+            let pass = crate::http::percent_decode(pass)
+                .ok_or_else(|| bad("bad %-escape in the password"))?;
             (Some(user), Some(Secret(pass)))
         }
     };
@@ -432,23 +434,6 @@ pub fn parse_proxy_url_from(
         password,
         source,
     })
-}
-
-fn percent_decode(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(out)
 }
 
 /// Whether a `NO_PROXY` list exempts `host:port`, as curl reads it: entries separated by commas

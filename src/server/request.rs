@@ -231,25 +231,9 @@ fn database_of(path: &str) -> Option<String> {
     if tail != BLIPSYNC || db.is_empty() {
         return None;
     }
-    percent_decode(db).filter(|d| !d.is_empty() && !d.contains('/'))
-}
-
-/// Decodes `%XX` escapes; `None` for a malformed escape or text that is not UTF-8.
-pub fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    http::percent_decode(db)
+        .and_then(|d| String::from_utf8(d).ok())
+        .filter(|d| !d.is_empty() && !d.contains('/'))
 }
 
 /// `Basic base64(user:password)`: the user is UTF-8 without ':', the password any bytes.
