@@ -1041,7 +1041,9 @@ void *fake_read_file(const char *path, size_t *size) {
 
 extern char **environ;
 
-int fake_peer_start(FakePeer *p, char *const argv[], int timeout_ms) {
+/* Starts argv[0] with its stdin and stdout on pipes: fills p->pid and returns 1, our ends in
+ * *to_stdin and *from_stdout; 0 when it cannot start (`who` names the caller in the message). */
+static int spawn_piped(FakePeer *p, char *const argv[], const char *who, int *to_stdin, int *from_stdout) {
     memset(p, 0, sizeof *p);
     p->pid = -1;
     p->stdin_fd = -1;
@@ -1061,15 +1063,23 @@ int fake_peer_start(FakePeer *p, char *const argv[], int timeout_ms) {
     close(in[0]);
     close(out[1]);
     if (rc != 0) {
-        fprintf(stderr, "fake_peer_start: cannot start %s: %s\n", argv[0], strerror(rc));
+        fprintf(stderr, "%s: cannot start %s: %s\n", who, argv[0], strerror(rc));
         close(in[1]);
         close(out[0]);
         return 0;
     }
     p->pid = pid;
-    p->stdin_fd = in[1];
+    *to_stdin = in[1];
+    *from_stdout = out[0];
+    return 1;
+}
+
+int fake_peer_start(FakePeer *p, char *const argv[], int timeout_ms) {
+    int to_stdin, from_stdout;
+    if (!spawn_piped(p, argv, "fake_peer_start", &to_stdin, &from_stdout)) return 0;
+    p->stdin_fd = to_stdin;
     /* Read lines until READY (the peer prints it only once it listens). */
-    FILE *f = fdopen(out[0], "r");
+    FILE *f = fdopen(from_stdout, "r");
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     char line[16384];
@@ -1183,36 +1193,13 @@ int fake_peer_send(FakePeer *p, const char *line) {
 }
 
 int fake_peer_start_piped(FakePeer *p, char *const argv[], int timeout_ms) {
-    memset(p, 0, sizeof *p);
-    p->pid = -1;
-    p->stdin_fd = -1;
-    p->stdout_fd = -1;
-    int in[2], out[2];
-    if (pipe(in) != 0) return 0;
-    if (pipe(out) != 0) { close(in[0]); close(in[1]); return 0; }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    if (rc != 0) {
-        fprintf(stderr, "fake_peer_start_piped: cannot start %s: %s\n", argv[0], strerror(rc));
-        close(in[1]);
-        close(out[0]);
-        return 0;
-    }
+    int to_stdin, from_stdout;
+    if (!spawn_piped(p, argv, "fake_peer_start_piped", &to_stdin, &from_stdout)) return 0;
     /* Our end of stdin must not leak into later children (they would keep it open). */
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
-    p->pid = pid;
-    p->stdin_fd = in[1];
-    p->stdout_fd = out[0];
+    fcntl(to_stdin, F_SETFD, FD_CLOEXEC);
+    fcntl(from_stdout, F_SETFD, FD_CLOEXEC);
+    p->stdin_fd = to_stdin;
+    p->stdout_fd = from_stdout;
     char line[16384];
     double deadline = fake_now_s() + timeout_ms / 1000.0;
     for (;;) {

@@ -255,49 +255,6 @@ static inline int lf_wait_end(LfRaw *r, int timeout_ms, int *close_code) {
     }
 }
 
-/* ---- the process: fds, threads, memory ---- */
-
-static inline int lf_count_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n - 1; /* the DIR's own fd */
-}
-
-static inline void lf_list_fds(const char *when) {
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    struct dirent *e;
-    printf("  fds %s:", when);
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char path[300], target[256];
-        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-        ssize_t n = readlink(path, target, sizeof target - 1);
-        target[n > 0 ? n : 0] = 0;
-        printf(" %s=%s", e->d_name, target);
-    }
-    printf("\n");
-    closedir(d);
-}
-
-/* A field of /proc/self/status ("Threads", "VmRSS" in KiB). */
-static inline long lf_status_field(const char *name) {
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK(f != NULL);
-    char line[256];
-    long v = -1;
-    size_t n = strlen(name);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, name, n) == 0 && line[n] == ':') v = atol(line + n + 1);
-    fclose(f);
-    return v;
-}
-
 /* ---- the checks every row ends with ---- */
 
 /* A transient "connection lost" error: {WebSocket, 1006} or {Network, 18}. */

@@ -2,6 +2,7 @@
 #ifndef LCWS_FAULT_UTIL_H
 #define LCWS_FAULT_UTIL_H
 #include "peer_test.h"
+#include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <time.h>
@@ -107,4 +108,61 @@ static inline size_t fault_echo_exact(C4Socket *s, int count, size_t max_size, i
     free(buf);
     return total;
 }
+
+/* ---- the process: fds, threads, memory (the leak checks of the cycle and stop rows) ---- */
+
+static inline int fault_count_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    CHECK(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n - 1; /* the DIR's own fd */
+}
+
+static inline void fault_list_fds(const char *when) {
+    DIR *d = opendir("/proc/self/fd");
+    CHECK(d != NULL);
+    struct dirent *e;
+    printf("  fds %s:", when);
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], target[256];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = 0;
+        printf(" %s=%s", e->d_name, target);
+    }
+    printf("\n");
+    closedir(d);
+}
+
+/* A field of /proc/self/status ("Threads", "VmRSS" in KiB). */
+static inline long fault_status_field(const char *name) {
+    FILE *f = fopen("/proc/self/status", "r");
+    CHECK(f != NULL);
+    char line[256];
+    long v = -1;
+    size_t n = strlen(name);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, name, n) == 0 && line[n] == ':') v = atol(line + n + 1);
+    fclose(f);
+    return v;
+}
+
+/* Waits (bounded: 15 s) until the process has at most `max_fds` open fds and `max_threads`
+ * threads (the runtime may still be finishing its last tasks); leaves the counts seen last in
+ * *fds and *threads for the caller to check. */
+static inline void fault_wait_settled(int max_fds, long max_threads, int *fds, long *threads) {
+    *fds = fault_count_fds();
+    *threads = fault_status_field("Threads");
+    for (int i = 0; i < 150 && (*fds > max_fds || *threads > max_threads); i++) {
+        fault_sleep_ms(100);
+        *fds = fault_count_fds();
+        *threads = fault_status_field("Threads");
+    }
+}
+
 #endif

@@ -6,49 +6,8 @@
  *
  *   test_fault_cycles PYTHON SG_STANDIN COUNT RSS_LIMIT_MIB   (RSS_LIMIT_MIB 0: not checked) */
 #include "fault_util.h"
-#include <dirent.h>
 
 #define BATCH 8
-
-static int count_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n - 1; /* the DIR's own fd */
-}
-
-static void list_fds(const char *when) {
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    struct dirent *e;
-    printf("  fds %s:", when);
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char path[300], target[256];
-        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-        ssize_t n = readlink(path, target, sizeof target - 1);
-        target[n > 0 ? n : 0] = 0;
-        printf(" %s=%s", e->d_name, target);
-    }
-    printf("\n");
-    closedir(d);
-}
-
-static long status_field(const char *name) {
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK(f != NULL);
-    char line[256];
-    long v = -1;
-    size_t n = strlen(name);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, name, n) == 0 && line[n] == ':') v = atol(line + n + 1);
-    fclose(f);
-    return v;
-}
 
 static long g_created, g_disposed;
 
@@ -103,9 +62,9 @@ int main(int argc, char **argv) {
 
     /* Warm-up: the runtime's threads and lazily made state exist from here on. */
     for (int i = 0; i < 4; i++) cycle_batch(port, -BATCH * (i + 1));
-    int fds0 = count_fds();
-    long threads0 = status_field("Threads"), rss0 = status_field("VmRSS");
-    list_fds("before");
+    int fds0 = fault_count_fds();
+    long threads0 = fault_status_field("Threads"), rss0 = fault_status_field("VmRSS");
+    fault_list_fds("before");
     printf("  before: %d fds, %ld threads, RSS %ld KiB\n", fds0, threads0, rss0);
 
     double t0 = fake_now_s();
@@ -114,23 +73,19 @@ int main(int argc, char **argv) {
         cycle_batch(port, (int)done);
         done += BATCH;
         if (done % 2000 == 0) {
-            printf("  %ld cycles, %.1f s, RSS %ld KiB, %d fds\n", done, fake_now_s() - t0, status_field("VmRSS"),
-                   count_fds());
+            printf("  %ld cycles, %.1f s, RSS %ld KiB, %d fds\n", done, fake_now_s() - t0, fault_status_field("VmRSS"),
+                   fault_count_fds());
             fflush(stdout);
         }
     }
     double took = fake_now_s() - t0;
 
     /* The runtime may still be finishing the last tasks: wait (bounded) for the counts to settle. */
-    int fds1 = count_fds();
-    long threads1 = status_field("Threads");
-    for (int i = 0; i < 150 && (fds1 > fds0 || threads1 > threads0); i++) {
-        fault_sleep_ms(100);
-        fds1 = count_fds();
-        threads1 = status_field("Threads");
-    }
-    long rss1 = status_field("VmRSS");
-    list_fds("after");
+    int fds1;
+    long threads1;
+    fault_wait_settled(fds0, threads0, &fds1, &threads1);
+    long rss1 = fault_status_field("VmRSS");
+    fault_list_fds("after");
     printf("  after %ld cycles in %.1f s: %d fds, %ld threads, RSS %ld KiB (%+ld KiB); sockets %ld made, %ld "
            "disposed; %ld buffers outstanding\n",
            done, took, fds1, threads1, rss1, rss1 - rss0, g_created, g_disposed, fake_outstanding_buffers());

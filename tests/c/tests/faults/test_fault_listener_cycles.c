@@ -89,9 +89,9 @@ int main(int argc, char **argv) {
     /* Warm-up: the runtime's threads and lazily made state exist from here on. */
     for (int i = 0; i < 4; i++) cycle_batch(port, -BATCH * (i + 1));
     CHECK(lt_wait_status(l, 0, 5000));
-    int fds0 = lf_count_fds();
-    long threads0 = lf_status_field("Threads"), rss0 = lf_status_field("VmRSS");
-    lf_list_fds("before");
+    int fds0 = fault_count_fds();
+    long threads0 = fault_status_field("Threads"), rss0 = fault_status_field("VmRSS");
+    fault_list_fds("before");
     printf("  before: %d fds, %ld threads, RSS %ld KiB\n", fds0, threads0, rss0);
 
     double t0 = fake_now_s();
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
         done += BATCH;
         if (done % 2000 == 0 || done == 1000) {
             printf("  %ld accepts, %.1f s, RSS %ld KiB, %d fds, %ld threads\n", done, fake_now_s() - t0,
-                   lf_status_field("VmRSS"), lf_count_fds(), lf_status_field("Threads"));
+                   fault_status_field("VmRSS"), fault_count_fds(), fault_status_field("Threads"));
             fflush(stdout);
         }
     }
@@ -110,15 +110,11 @@ int main(int argc, char **argv) {
     /* The listener forgets a connection just after the host's release returned, and the runtime
      * may still be finishing the last tasks: wait (bounded) for the counts to settle. */
     CHECK(lt_wait_status(l, 0, 5000));
-    int fds1 = lf_count_fds();
-    long threads1 = lf_status_field("Threads");
-    for (int i = 0; i < 150 && (fds1 > fds0 || threads1 > threads0); i++) {
-        fault_sleep_ms(100);
-        fds1 = lf_count_fds();
-        threads1 = lf_status_field("Threads");
-    }
-    long rss1 = lf_status_field("VmRSS");
-    lf_list_fds("after");
+    int fds1;
+    long threads1;
+    fault_wait_settled(fds0, threads0, &fds1, &threads1);
+    long rss1 = fault_status_field("VmRSS");
+    fault_list_fds("after");
     printf("  after %ld accepts in %.1f s: %d fds, %ld threads, RSS %ld KiB (%+ld KiB); %ld accepted, %ld "
            "finished; %ld buffers outstanding\n",
            done, took, fds1, threads1, rss1, rss1 - rss0, g_accepted, g_finished, fake_outstanding_buffers());

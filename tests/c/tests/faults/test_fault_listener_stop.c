@@ -241,8 +241,8 @@ static void mode_race(int rounds) {
     for (int round = 0; round < rounds; round++) {
         race_round(round);
         if (round == 0) {
-            fds0 = lf_count_fds();
-            threads0 = lf_status_field("Threads");
+            fds0 = fault_count_fds();
+            threads0 = fault_status_field("Threads");
         }
     }
     atomic_store(&g_run, 0);
@@ -253,16 +253,12 @@ static void mode_race(int rounds) {
     CHECK(g_upgraded > 0);
     /* The connector threads are gone: no more fds or threads than after the first round (the
      * runtime's threads may still be winding down: wait, bounded). */
-    int fds1 = lf_count_fds();
-    long threads1 = lf_status_field("Threads");
-    for (int i = 0; i < 150 && (fds1 > fds0 || threads1 > threads0 - 2); i++) {
-        fault_sleep_ms(100);
-        fds1 = lf_count_fds();
-        threads1 = lf_status_field("Threads");
-    }
+    int fds1;
+    long threads1;
+    fault_wait_settled(fds0, threads0 - 2, &fds1, &threads1);
     printf("  after round 1: %d fds, %ld threads (2 connectors); at the end: %d fds, %ld threads\n", fds0, threads0,
            fds1, threads1);
-    if (fds1 > fds0) lf_list_fds("at the end");
+    if (fds1 > fds0) fault_list_fds("at the end");
     CHECK(fds1 <= fds0);
     CHECK(threads1 <= threads0 - 2);
 }
