@@ -346,7 +346,9 @@ fn text_of(s: LcwsSlice, what: &str) -> Result<Option<String>, TransportError> {
 }
 
 /// Turns the C config into the listener's.
-fn server_config(c: &LcwsListenerConfig) -> Result<(server::Config, CHost), TransportError> {
+fn server_config(
+    c: &LcwsListenerConfig,
+) -> Result<(server::Config, server::Security, CHost), TransportError> {
     let accept = c
         .accept
         .ok_or_else(|| TransportError::invalid_parameter("listener config 'accept' is NULL"))?;
@@ -413,7 +415,6 @@ fn server_config(c: &LcwsListenerConfig) -> Result<(server::Config, CHost), Tran
     let config = server::Config {
         port: c.port,
         interface: text_of(c.network_interface, "network_interface")?,
-        security,
         password_auth: c.check_password.is_some(),
         allow_push: c.allow_push,
         allow_pull: c.allow_pull,
@@ -429,7 +430,7 @@ fn server_config(c: &LcwsListenerConfig) -> Result<(server::Config, CHost), Tran
         check_password: c.check_password,
         release_database: c.release_database,
     };
-    Ok((config, host))
+    Ok((config, security, host))
 }
 
 /// Writes `e` to `out_error` (when non-NULL) and logs it.
@@ -488,8 +489,8 @@ pub unsafe extern "C" fn lcws_listener_start(
                 return unsafe { fail(out_error, &e, LcwsStatus::InvalidArgument) };
             }
         };
-        let started =
-            server_config(&c).and_then(|(config, host)| Listener::start(config, Arc::new(host)));
+        let started = server_config(&c)
+            .and_then(|(config, security, host)| Listener::start(config, security, Arc::new(host)));
         match started {
             Ok(inner) => {
                 RUNNING.fetch_add(1, Ordering::SeqCst);

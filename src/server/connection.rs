@@ -238,8 +238,7 @@ fn credentials_user(upgrade: &Upgrade) -> String {
         .unwrap_or_default()
 }
 
-/// Writes a refusal and closes the connection (briefly: a client that does not read is not
-/// waited for).
+/// Logs a refusal of `peer`, then writes it and closes the connection ([`write_refusal`]).
 async fn refuse(stream: &mut Stream, refusal: &Refusal, server: &str, peer: SocketAddr) {
     lcws_log!(
         Level::Info,
@@ -248,6 +247,12 @@ async fn refuse(stream: &mut Stream, refusal: &Refusal, server: &str, peer: Sock
         refusal.status,
         refusal.reason
     );
+    write_refusal(stream, refusal, server).await;
+}
+
+/// Writes a refusal and shuts the stream down, giving up after 2 s (a client that does not read
+/// is not waited for).
+async fn write_refusal(stream: &mut Stream, refusal: &Refusal, server: &str) {
     let bytes = response::refusal(refusal, server);
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         let _ = stream.write_all(&bytes).await;
@@ -368,14 +373,7 @@ pub fn refuse_waiting(connection: &Arc<Connection>, status: u16, reason: &str) {
         "refused before LiteCore opened it: {reason}"
     );
     if let Ok(rt) = crate::runtime::handle() {
-        rt.spawn(async move {
-            let bytes = response::refusal(&refusal, &server);
-            let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                let _ = stream.write_all(&bytes).await;
-                let _ = stream.shutdown().await;
-            })
-            .await;
-        });
+        rt.spawn(async move { write_refusal(&mut stream, &refusal, &server).await });
     }
 }
 
@@ -446,8 +444,7 @@ async fn serve(
         };
         if let Some(result) = ended {
             let r = Refusal::new(503, "the replicator stopped before the connection opened");
-            let bytes = response::refusal(&r, &waiting.server_name);
-            let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&bytes)).await;
+            write_refusal(&mut stream, &r, &waiting.server_name).await;
             return result;
         }
     }
@@ -511,7 +508,6 @@ mod tests {
         let config = super::super::Config {
             port: 0,
             interface: Some("127.0.0.1".into()),
-            security: super::super::Security::Plain,
             password_auth: false,
             allow_push: true,
             allow_pull: true,
@@ -520,7 +516,9 @@ mod tests {
             server_name: "test".into(),
             gate: Arc::new(super::super::HostGate::default()),
         };
-        let listener = super::super::Listener::start(config, host.clone()).unwrap();
+        let listener =
+            super::super::Listener::start(config, super::super::Security::Plain, host.clone())
+                .unwrap();
         listener
             .share(Share {
                 name: "db".into(),

@@ -123,7 +123,6 @@ pub struct Config {
     pub port: u16,
     /// An interface name or one of this host's addresses; `None`: every interface.
     pub interface: Option<String>,
-    pub security: Security,
     /// Clients must send Basic credentials that the host accepts.
     pub password_auth: bool,
     /// Clients may push (our passive replicator pulls) / pull (it pushes).
@@ -399,10 +398,12 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// Binds and starts accepting. The host learns of connections through `host`. Call from
-    /// an application thread (it binds synchronously).
+    /// Binds and starts accepting, securing connections as `security` says (turned into the TLS
+    /// acceptor here; the running listener keeps only that). The host learns of connections
+    /// through `host`. Call from an application thread (it binds synchronously).
     pub fn start(
-        mut config: Config,
+        config: Config,
+        security: Security,
         host: Arc<dyn ListenerHost>,
     ) -> Result<Listener, TransportError> {
         let rt = runtime::handle().map_err(|e| {
@@ -417,7 +418,7 @@ impl Listener {
         let sockets = bind_all(&addresses, config.port)?;
         let bound: Vec<SocketAddr> = sockets.iter().filter_map(|l| l.local_addr().ok()).collect();
         let port = bound.first().map_or(0, SocketAddr::port);
-        let (tls, certificate) = match std::mem::replace(&mut config.security, Security::Plain) {
+        let (tls, certificate) = match security {
             Security::Plain => (None, None),
             Security::Tls { identity, clients } => {
                 let identity = match identity {

@@ -89,7 +89,6 @@ fn config(password_auth: bool) -> Config {
     Config {
         port: 0,
         interface: Some("127.0.0.1".into()),
-        security: Security::Plain,
         password_auth,
         allow_push: true,
         allow_pull: true,
@@ -148,7 +147,7 @@ fn blocking<R: Send + 'static>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_refusals_and_stop() {
     let host = Arc::new(FakeHost::default());
-    let mut listener = Listener::start(config(false), host.clone()).unwrap();
+    let mut listener = Listener::start(config(false), Security::Plain, host.clone()).unwrap();
     listener.share(share("db")).unwrap();
     let port = listener.port();
 
@@ -206,7 +205,7 @@ async fn basic_credentials_are_required() {
         password: Some("secret"),
         ..FakeHost::default()
     });
-    let listener = Listener::start(config(true), host.clone()).unwrap();
+    let listener = Listener::start(config(true), Security::Plain, host.clone()).unwrap();
     listener.share(share("db")).unwrap();
     let port = listener.port();
     let basic = |u: &str, p: &str| {
