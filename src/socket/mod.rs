@@ -230,9 +230,12 @@ async fn run(
 
 /// Test-only fault injection: `LCWS_TEST_PANIC=<stage>` makes every socket's task panic at that
 /// stage (`start`: before the role's work; `open`: right after `opened`), so the C tests can
-/// prove that a panic still ends in exactly one `closed`. Unset in normal use.
+/// prove that a panic still ends in exactly one `closed`. Unset in normal use. Read once per
+/// process, so every socket pays one atomic load, not an environment lookup.
 pub fn test_panic_hook(id: u64, stage: &str) {
-    if std::env::var_os("LCWS_TEST_PANIC").is_some_and(|v| v == stage) {
+    static STAGE: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
+    let wanted = STAGE.get_or_init(|| std::env::var_os("LCWS_TEST_PANIC"));
+    if wanted.as_deref().is_some_and(|v| v == stage) {
         panic!("LCWS_TEST_PANIC={stage} (socket #{id})");
     }
 }
